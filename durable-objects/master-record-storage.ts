@@ -1,0 +1,93 @@
+/**
+ * The master-record object's SQLite schema and every statement it runs (docs/storage.md).
+ * Per accepted change: one dedupe row and one audit_log row; per batch: one meta row.
+ */
+import type { AuditEntry } from "../shared/audit/entry";
+import { initialRecordState, type RecordState } from "../shared/record/state";
+import type { Region } from "./record-address";
+
+export type RecordIdentity = { tenant: string; region: Region; typePrefix: string; recordType: string; recordId: string };
+
+export type Meta = {
+  identity: RecordIdentity | null;
+  state: RecordState;
+  /** Outbox cursor: audit entries up to this sequence are in the audit queue. */
+  auditShipped: number;
+  /** After a rekey: whether the new key's object has adopted the carried state. */
+  handoffDone: boolean;
+};
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  k INTEGER PRIMARY KEY CHECK (k = 1),
+  identity TEXT,
+  state TEXT NOT NULL,
+  audit_shipped INTEGER NOT NULL DEFAULT 0,
+  handoff_done INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS dedupe (
+  location TEXT NOT NULL,
+  change_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (location, change_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit_log (
+  sequence INTEGER PRIMARY KEY,
+  entry TEXT NOT NULL,
+  hash TEXT NOT NULL
+);`;
+
+export class MasterRecordStorage {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+    this.#sql.exec(SCHEMA);
+  }
+
+  loadMeta(): Meta {
+    const row = this.#sql.exec<{ identity: string | null; state: string; audit_shipped: number; handoff_done: number }>("SELECT identity, state, audit_shipped, handoff_done FROM meta WHERE k = 1").toArray()[0];
+    if (!row) return { identity: null, state: initialRecordState(), auditShipped: 0, handoffDone: false };
+    return { identity: row.identity ? (JSON.parse(row.identity) as RecordIdentity) : null, state: JSON.parse(row.state) as RecordState, auditShipped: row.audit_shipped, handoffDone: row.handoff_done === 1 };
+  }
+
+  saveMeta(meta: Meta): void {
+    this.#sql.exec(
+      "INSERT INTO meta (k, identity, state, audit_shipped, handoff_done) VALUES (1, ?, ?, ?, ?) ON CONFLICT (k) DO UPDATE SET identity = excluded.identity, state = excluded.state, audit_shipped = excluded.audit_shipped, handoff_done = excluded.handoff_done",
+      meta.identity ? JSON.stringify(meta.identity) : null,
+      JSON.stringify(meta.state),
+      meta.auditShipped,
+      meta.handoffDone ? 1 : 0,
+    );
+  }
+
+  findDuplicate(location: string, changeId: string): { eventId: string; sequence: number } | null {
+    const row = this.#sql.exec<{ event_id: string; sequence: number }>("SELECT event_id, sequence FROM dedupe WHERE location = ? AND change_id = ?", location, changeId).toArray()[0];
+    return row ? { eventId: row.event_id, sequence: row.sequence } : null;
+  }
+
+  rememberChange(location: string, changeId: string, eventId: string, sequence: number, expiresAt: number): void {
+    this.#sql.exec("INSERT INTO dedupe (location, change_id, event_id, sequence, expires_at) VALUES (?, ?, ?, ?, ?)", location, changeId, eventId, sequence, expiresAt);
+  }
+
+  /** Deletes expired dedupe rows; answers the earliest remaining expiry (for the next alarm). */
+  pruneDedupe(now: number): number | null {
+    this.#sql.exec("DELETE FROM dedupe WHERE expires_at <= ?", now);
+    const row = this.#sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM dedupe").toArray()[0];
+    return row?.next ?? null;
+  }
+
+  appendAudit(entry: AuditEntry, text: string): void {
+    this.#sql.exec("INSERT INTO audit_log (sequence, entry, hash) VALUES (?, ?, ?)", entry.sequence, text, entry.hash);
+  }
+
+  /** Entries after `afterSequence`, oldest first, with their stored text length for packing. */
+  auditAfter(afterSequence: number, limit: number): { entry: AuditEntry; bytes: number }[] {
+    return this.#sql
+      .exec<{ entry: string }>("SELECT entry FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?", afterSequence, limit)
+      .toArray()
+      .map((r) => ({ entry: JSON.parse(r.entry) as AuditEntry, bytes: r.entry.length }));
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * MasterRecord: one object per (tenant, recordType, recordId). It is the single writer of its
+ * record: dedupe, clocks, sequence, CloudEvent and the audit chain are committed in one
+ * transactionSync per batch, then the audit entries are shipped through the audit queue
+ * (outbox cursor in meta; the alarm re-ships whatever a crash left behind).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { v7 as uuidv7 } from "uuid";
+import type { Change, ItemError } from "../shared/change/schema";
+import { sealEntry, verifyChain, type AuditEntry, type ChainVerdict, type GateResult } from "../shared/audit/entry";
+import { AUDIT_ENTRY_MAX_BYTES, packEntries, splitForSendBatch, toAuditMessages } from "../shared/audit/shipping";
+import { applyChange } from "../shared/record/apply-change";
+import { adoptCarriedState, carryState, type CarriedState } from "../shared/record/state";
+import { MasterRecordStorage, type Meta, type RecordIdentity } from "./master-record-storage";
+import { masterRecordStub } from "./record-address";
+
+export type ApplyBatch = { identity: RecordIdentity; location: string; changes: Change[]; gates: GateResult[] };
+
+export type ItemResult =
+  | { id: string; status: "accepted" | "duplicate"; eventId: string; sequence: number }
+  | { id: string; status: "rejected"; error: ItemError };
+
+/** Safety net: if shipping after a commit fails (or the process dies), the alarm retries. */
+const RESHIP_DELAY_MS = 30_000;
+const SHIP_PAGE = 500;
+
+export class MasterRecord extends DurableObject<Env> {
+  readonly #store: MasterRecordStorage;
+  #meta: Meta;
+  #alarmAt: number | null = null;
+  #shipping: Promise<void> | null = null;
+  #shipAgain = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new MasterRecordStorage(ctx.storage.sql);
+    this.#meta = this.#store.loadMeta();
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  /** Applies a request's changes for this record, in order. One RPC per record per request. */
+  async apply(batch: ApplyBatch): Promise<ItemResult[]> {
+    const results: ItemResult[] = [];
+    const forward: { index: number; change: Change }[] = [];
+    const maxSkewMs = Number(this.env.MAX_CLOCK_SKEW_MS);
+    const windowMs = Number(this.env.DEDUPE_WINDOW_MS);
+    let meta: Meta = { ...this.#meta, identity: batch.identity };
+    const now = Date.now();
+
+    this.#scheduleAlarm(now + RESHIP_DELAY_MS);
+    this.ctx.storage.transactionSync(() => {
+      batch.changes.forEach((change, index) => {
+        const duplicate = this.#store.findDuplicate(batch.location, change.id);
+        if (duplicate) return void (results[index] = { id: change.id, status: "duplicate", ...duplicate });
+        // Once rekeyed, the alias forwards new changes to the key that now answers for it.
+        if (meta.state.rekeyedTo) return void forward.push({ index, change });
+        const eventId = uuidv7();
+        const applied = applyChange(meta.state, change, { ...batch.identity, location: batch.location, now, eventId, maxSkewMs });
+        if (!applied.ok) return void (results[index] = { id: change.id, status: "rejected", error: applied.error });
+        const entry = sealEntry({
+          v: 1,
+          tenant: batch.identity.tenant,
+          recordType: batch.identity.recordType,
+          recordId: batch.identity.recordId,
+          sequence: applied.state.sequence,
+          location: batch.location,
+          changeId: change.id,
+          recordedAt: new Date(now).toISOString(),
+          event: applied.event,
+          snapshot: applied.state.snapshot,
+          source: change.source ?? null,
+          ordering: { hlc: applied.event.hlc, lamport: applied.state.lamport, sequence: applied.state.sequence, vector: applied.state.vector },
+          gates: [...batch.gates, { gate: "dedupe", result: "pass" }],
+          destinations: [],
+          prevHash: meta.state.headHash,
+        });
+        const text = JSON.stringify(entry);
+        if (text.length > AUDIT_ENTRY_MAX_BYTES) {
+          return void (results[index] = { id: change.id, status: "rejected", error: { field: "data", reason: `event too large (${text.length} bytes recorded; limit ${AUDIT_ENTRY_MAX_BYTES})` } });
+        }
+        this.#store.rememberChange(batch.location, change.id, eventId, entry.sequence, now + windowMs);
+        this.#store.appendAudit(entry, text);
+        meta = { ...meta, state: { ...applied.state, headHash: entry.hash } };
+        results[index] = { id: change.id, status: "accepted", eventId, sequence: entry.sequence };
+      });
+      this.#store.saveMeta(meta);
+    });
+    this.#meta = meta;
+
+    await this.#shipAudit().catch((err) => console.error("audit shipping deferred to alarm", err));
+    if (meta.state.rekeyedTo && !meta.handoffDone) await this.#handOff().catch((err) => console.error("rekey hand-off deferred to alarm", err));
+    if (forward.length > 0) {
+      const forwarded = await this.#target().apply({ ...batch, identity: { ...batch.identity, recordId: meta.state.rekeyedTo! }, changes: forward.map((f) => f.change) });
+      forward.forEach((f, i) => (results[f.index] = forwarded[i]!));
+    }
+    return results;
+  }
+
+  /** Called by the old key's object after a rekey: continue the record's stream here. */
+  async adopt(identity: RecordIdentity, carried: CarriedState): Promise<void> {
+    const { state } = this.#meta;
+    if (state.rekeyedFrom === carried.fromRecordId && state.sequence >= carried.sequence) return; // hand-off retried
+    const meta: Meta = { ...this.#meta, identity: this.#meta.identity ?? identity, state: adoptCarriedState(state, carried) };
+    this.ctx.storage.transactionSync(() => this.#store.saveMeta(meta));
+    this.#meta = meta;
+  }
+
+  async readAudit(afterSequence: number, limit: number): Promise<{ items: AuditEntry[]; nextAfter: number | null }> {
+    const rows = this.#store.auditAfter(afterSequence, limit + 1);
+    const items = rows.slice(0, limit).map((r) => r.entry);
+    return { items, nextAfter: rows.length > limit ? items[items.length - 1]!.sequence : null };
+  }
+
+  async verifyAudit(): Promise<ChainVerdict> {
+    const { state } = this.#meta;
+    const entries = this.#store.auditAfter(0, Number.MAX_SAFE_INTEGER).map((r) => r.entry);
+    return verifyChain(entries, { anchor: state.chainAnchor, firstSequence: state.chainStart, head: state.headHash });
+  }
+
+  override async alarm(): Promise<void> {
+    this.#alarmAt = null;
+    await this.#shipAudit();
+    if (this.#meta.state.rekeyedTo && !this.#meta.handoffDone) await this.#handOff();
+    const nextExpiry = this.#store.pruneDedupe(Date.now());
+    if (nextExpiry !== null) this.#scheduleAlarm(nextExpiry);
+  }
+
+  #scheduleAlarm(at: number): void {
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  #target() {
+    const identity = this.#meta.identity!;
+    return masterRecordStub(this.env.MASTER_RECORD, { ...identity, recordId: this.#meta.state.rekeyedTo! });
+  }
+
+  async #handOff(): Promise<void> {
+    const identity = this.#meta.identity!;
+    await this.#target().adopt({ ...identity, recordId: this.#meta.state.rekeyedTo! }, carryState(this.#meta.state, identity.recordId));
+    const meta = { ...this.#meta, handoffDone: true };
+    this.ctx.storage.transactionSync(() => this.#store.saveMeta(meta));
+    this.#meta = meta;
+  }
+
+  /** Single flight: concurrent callers share one shipping loop that drains the outbox. */
+  #shipAudit(): Promise<void> {
+    this.#shipAgain = true;
+    this.#shipping ??= (async () => {
+      try {
+        while (this.#shipAgain) {
+          this.#shipAgain = false;
+          await this.#shipPending();
+        }
+      } finally {
+        this.#shipping = null;
+      }
+    })();
+    return this.#shipping;
+  }
+
+  async #shipPending(): Promise<void> {
+    const tenant = this.#meta.identity?.tenant;
+    if (!tenant) return;
+    for (;;) {
+      const pending = this.#store.auditAfter(this.#meta.auditShipped, SHIP_PAGE);
+      if (pending.length === 0) return;
+      const bytes = new Map(pending.map((p) => [p.entry.sequence, p.bytes]));
+      const messages = toAuditMessages(tenant, packEntries(pending));
+      const sized = messages.map((m) => ({ item: m, bytes: m.entries.reduce((n, e) => n + bytes.get(e.sequence)!, 200) }));
+      for (const call of splitForSendBatch(sized)) {
+        await this.env.AUDIT_QUEUE.sendBatch(call.map((body) => ({ body, contentType: "json" as const })));
+      }
+      const meta = { ...this.#meta, auditShipped: pending[pending.length - 1]!.entry.sequence };
+      this.ctx.storage.transactionSync(() => this.#store.saveMeta(meta));
+      this.#meta = meta;
+    }
+  }
+}

@@ -1,0 +1,18 @@
+/** /admin/v1: every route needs the admin bearer token; location keys never reach here. */
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { bearerToken, tokensEqual, unauthorized } from "../http/bearer";
+import { audit } from "./audit";
+import { tenants } from "./tenants";
+
+const requireAdmin = createMiddleware<{ Bindings: Env }>(async (c, next) => {
+  const token = bearerToken(c.req.header("authorization"));
+  if (!token) throw unauthorized("send the admin token as 'Authorization: Bearer <token>'");
+  if (!c.env.ADMIN_TOKEN || !(await tokensEqual(token, c.env.ADMIN_TOKEN))) throw unauthorized("wrong admin token");
+  await next();
+});
+
+export const admin = new Hono<{ Bindings: Env }>();
+admin.use("*", requireAdmin);
+admin.route("/tenants", tenants);
+admin.route("/tenants", audit);

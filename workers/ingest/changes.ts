@@ -1,0 +1,69 @@
+/**
+ * POST /v1/changes: authenticate, validate each item, group by record, one object call per
+ * record (concurrently), answer per item in request order. "accepted" means committed in the
+ * record's object (SQLite), so it survives a crash right after the answer.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { GateResult } from "../../shared/audit/entry";
+import { ingestBodySchema, parseChangeItem, type Change } from "../../shared/change/schema";
+import type { ItemResult } from "../../durable-objects/master-record";
+import { masterRecordStub } from "../../durable-objects/record-address";
+import { readJson } from "../http/json-body";
+import { HttpProblem, fromZodError } from "../http/problem";
+import { requireLocationKey, type LocationVars } from "./location-auth";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+type RecordGroup = { recordType: string; recordId: string; indexes: number[]; changes: Change[] };
+
+type EdgeRejection = { id: string | null; status: "rejected"; error: { field: string; reason: string } };
+
+export const changes = new Hono<{ Bindings: Env; Variables: LocationVars }>();
+
+changes.post(
+  "/",
+  requireLocationKey,
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new HttpProblem(413, "body-too-large", "Body too large", { field: "body", detail: `the body exceeds ${MAX_BODY_BYTES} bytes; send fewer changes per request` });
+    },
+  }),
+  async (c) => {
+    const body = ingestBodySchema.safeParse(await readJson(c));
+    if (!body.success) throw fromZodError(body.error);
+
+    const results: (ItemResult | EdgeRejection)[] = new Array(body.data.changes.length);
+    const groups = new Map<string, RecordGroup>();
+    body.data.changes.forEach((raw, index) => {
+      const item = parseChangeItem(raw, index);
+      if (!item.ok) return void (results[index] = { id: item.id, status: "rejected", error: item.error });
+      const key = JSON.stringify([item.change.recordType, item.change.recordId]);
+      const group = groups.get(key) ?? { recordType: item.change.recordType, recordId: item.change.recordId, indexes: [], changes: [] };
+      group.indexes.push(index);
+      group.changes.push(item.change);
+      groups.set(key, group);
+    });
+
+    const caller = c.var.caller;
+    const gates: GateResult[] = [
+      { gate: "location-key", result: "pass" },
+      { gate: "validation", result: "pass" },
+    ];
+    try {
+      await Promise.all(
+        [...groups.values()].map(async (g) => {
+          const identity = { tenant: caller.tenant, region: caller.region, typePrefix: caller.typePrefix, recordType: g.recordType, recordId: g.recordId };
+          const answers = await masterRecordStub(c.env.MASTER_RECORD, identity).apply({ identity, location: caller.location, changes: g.changes, gates });
+          answers.forEach((answer, i) => (results[g.indexes[i]!] = answer));
+        }),
+      );
+    } catch (err) {
+      // Some records may have committed: resending the whole request is safe (dedupe).
+      console.error("master record call failed", err);
+      throw new HttpProblem(503, "unavailable", "Temporarily unavailable", { detail: "retry the whole request; changes already accepted are answered as duplicates" }, { "retry-after": "1" });
+    }
+    return c.json({ results });
+  },
+);
