@@ -12,7 +12,7 @@ import { AUDIT_ENTRY_MAX_BYTES, packEntries, splitForSendBatch, toAuditMessages 
 import { applyChange } from "../shared/record/apply-change";
 import { adoptCarriedState, carryState, type CarriedState } from "../shared/record/state";
 import { MasterRecordStorage, type Meta, type RecordIdentity } from "./master-record-storage";
-import { masterRecordStub } from "./record-address";
+import { masterRecordStub, residencyMode } from "./record-address";
 
 export type ApplyBatch = { identity: RecordIdentity; location: string; changes: Change[]; gates: GateResult[] };
 
@@ -135,7 +135,7 @@ export class MasterRecord extends DurableObject<Env> {
 
   #target() {
     const identity = this.#meta.identity!;
-    return masterRecordStub(this.env.MASTER_RECORD, { ...identity, recordId: this.#meta.state.rekeyedTo! });
+    return masterRecordStub(this.env.MASTER_RECORD, { ...identity, recordId: this.#meta.state.rekeyedTo! }, residencyMode(this.env.EU_JURISDICTION));
   }
 
   async #handOff(): Promise<void> {

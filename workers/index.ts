@@ -6,7 +6,7 @@ export { MasterRecord } from "../durable-objects/master-record";
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     switch (batch.queue) {
       case "changecast-audit":
       case "changecast-audit-dlq":

@@ -3,7 +3,7 @@
  * trail), and verification of its hash chain.
  */
 import { Hono } from "hono";
-import { masterRecordStub } from "../../durable-objects/record-address";
+import { masterRecordStub, residencyMode } from "../../durable-objects/record-address";
 import { invalidField, notFound } from "../http/problem";
 import { pageParams } from "../http/pagination";
 import { encodeCursor } from "../http/pagination";
@@ -14,7 +14,7 @@ export const audit = new Hono<{ Bindings: Env }>();
 async function recordStub(env: Env, tenantId: string, recordType: string, recordId: string) {
   const tenant = await getTenant(env.DB, tenantId);
   if (!tenant) throw notFound(`tenant "${tenantId}"`);
-  return masterRecordStub(env.MASTER_RECORD, { tenant: tenant.id, region: tenant.region, recordType, recordId });
+  return masterRecordStub(env.MASTER_RECORD, { tenant: tenant.id, region: tenant.region, recordType, recordId }, residencyMode(env.EU_JURISDICTION));
 }
 
 audit.get("/:tenant/records/:recordType/:recordId/audit", async (c) => {

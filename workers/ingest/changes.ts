@@ -8,7 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { GateResult } from "../../shared/audit/entry";
 import { ingestBodySchema, parseChangeItem, type Change } from "../../shared/change/schema";
 import type { ItemResult } from "../../durable-objects/master-record";
-import { masterRecordStub } from "../../durable-objects/record-address";
+import { masterRecordStub, residencyMode } from "../../durable-objects/record-address";
 import { readJson } from "../http/json-body";
 import { HttpProblem, fromZodError } from "../http/problem";
 import { requireLocationKey, type LocationVars } from "./location-auth";
@@ -55,8 +55,12 @@ changes.post(
       await Promise.all(
         [...groups.values()].map(async (g) => {
           const identity = { tenant: caller.tenant, region: caller.region, typePrefix: caller.typePrefix, recordType: g.recordType, recordId: g.recordId };
-          const answers = await masterRecordStub(c.env.MASTER_RECORD, identity).apply({ identity, location: caller.location, changes: g.changes, gates });
-          answers.forEach((answer, i) => (results[g.indexes[i]!] = answer));
+          const answers = await masterRecordStub(c.env.MASTER_RECORD, identity, residencyMode(c.env.EU_JURISDICTION)).apply({ identity, location: caller.location, changes: g.changes, gates });
+          answers.forEach((answer, i) => {
+            const index = g.indexes[i]!;
+            // The object names fields of the change; the answer names them within the request.
+            results[index] = answer.status === "rejected" ? { ...answer, error: { ...answer.error, field: `changes[${index}].${answer.error.field}` } } : answer;
+          });
         }),
       );
     } catch (err) {
