@@ -4,7 +4,7 @@
  * `wrangler dev`. Extra args pass through and win: `npm run dev -- --port 9000`.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,10 +36,16 @@ function fail(message) {
   process.exit(1);
 }
 
-// 1. Local secrets. Never overwrite: a developer's .dev.vars may hold their own values.
+// 1. Local secrets. Never overwrite: a developer's .dev.vars may hold their own values; name
+// what the example gained since it was copied instead.
+const varNames = (file) => new Set([...readFileSync(join(root, file), "utf8").matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=/gm)].map((m) => m[1]));
 if (!existsSync(join(root, ".dev.vars"))) {
   copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
   console.log("dev: created .dev.vars from .dev.vars.example");
+} else {
+  const have = varNames(".dev.vars");
+  const missing = [...varNames(".dev.vars.example")].filter((name) => !have.has(name));
+  if (missing.length > 0) console.warn(`dev: .dev.vars lacks ${missing.join(", ")} (see .dev.vars.example)`);
 }
 
 // 2. Local D1 migrations, into the same state wrangler dev will read (--persist-to, --config and
