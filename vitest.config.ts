@@ -16,5 +16,9 @@ export default defineConfig({
     setupFiles: ["./test/apply-migrations.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // cloudevents (devDependency, used by shared/envelope tests) is CJS and require()s uuid@8,
+    // whose workerd-resolved entry is ESM, which workerd cannot require(): pre-bundle it into
+    // one ESM file. Its node built-ins stay external; nodejs_compat provides them at runtime.
+    deps: { optimizer: { ssr: { enabled: true, include: ["cloudevents"], rolldownOptions: { external: ["http", "https", "events"] } } } },
   },
 });
