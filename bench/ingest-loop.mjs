@@ -7,8 +7,8 @@
  * The Worker runs under `wrangler dev`, spawned as a child process, rather than in this process
  * through unstable_startWorker:
  * - it is the very server `npm run dev` runs (same bundling, bindings, local queues);
- * - a crash of wrangler or workerd under queue load (seen with ~20,000 local queue messages) ends
- *   the child, which we report, instead of the process doing the measuring;
+ * - a crash of wrangler or workerd under queue load (reported with ~20,000 local queue messages
+ *   in one run) ends the child, which we report, instead of the process doing the measuring;
  * - its own process group makes cleanup one kill, and this file needs no Node 22 (only fetch).
  * Each batch size gets a fresh server and a fresh `--persist-to` directory (migrations applied
  * to it first), so no scenario inherits another's records or queue backlog. The server runs on

@@ -80,7 +80,11 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 // `kill <npm pid>`: npm passes SIGTERM to its `sh -c`, which dies without passing it on and
 // leaves us orphaned with workerd still holding the port. Notice the new parent and stop too.
 const parent = process.ppid;
-setInterval(() => process.ppid !== parent && dev.kill("SIGTERM"), 1000).unref();
+const orphaned = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(orphaned);
+  dev.kill("SIGTERM");
+}, 1000).unref();
 dev.on("error", (err) => fail(`could not start wrangler dev: ${err.message}`));
 dev.on("exit", (code, signal) => {
   process.exitCode = code ?? 128 + (constants.signals[signal] ?? 0);
