@@ -9,6 +9,8 @@ interface __BaseEnv_Env {
 	DEDUPE_WINDOW_MS: string;
 	EU_JURISDICTION: string;
 	ADMIN_TOKEN: string;
+	SECRETS_KEY: string;
+	ALLOW_LOOPBACK_TARGETS: string;
 	MASTER_RECORD: DurableObjectNamespace<import("./workers/index").MasterRecord>;
 }
 declare namespace Cloudflare {
@@ -23,7 +25,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "MAX_CLOCK_SKEW_MS" | "DEDUPE_WINDOW_MS" | "EU_JURISDICTION" | "ADMIN_TOKEN">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "MAX_CLOCK_SKEW_MS" | "DEDUPE_WINDOW_MS" | "EU_JURISDICTION" | "ADMIN_TOKEN" | "SECRETS_KEY" | "ALLOW_LOOPBACK_TARGETS">> {}
 }
 declare module "*.txt" {
 	const value: string;

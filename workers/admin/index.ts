@@ -2,7 +2,12 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { bearerToken, tokensEqual, unauthorized } from "../http/bearer";
+import { secretsKey } from "../fanout/config";
+import { idempotency } from "../http/idempotency";
 import { audit } from "./audit";
+import { routeActions } from "./route-actions";
+import { routes } from "./routes";
+import { subscribers } from "./subscribers";
 import { tenants } from "./tenants";
 
 const requireAdmin = createMiddleware<{ Bindings: Env }>(async (c, next) => {
@@ -13,6 +18,10 @@ const requireAdmin = createMiddleware<{ Bindings: Env }>(async (c, next) => {
 });
 
 export const admin = new Hono<{ Bindings: Env }>();
-admin.use("*", requireAdmin);
+// After auth, so unauthenticated requests never touch the idempotency table.
+admin.use("*", requireAdmin, idempotency(secretsKey));
 admin.route("/tenants", tenants);
 admin.route("/tenants", audit);
+admin.route("/tenants", subscribers);
+admin.route("/tenants", routes);
+admin.route("/tenants", routeActions);
