@@ -7,13 +7,21 @@ export default defineConfig({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         // Tests read .dev.vars.example's values so they never depend on a developer's .dev.vars.
-        bindings: { ADMIN_TOKEN: "test-admin-token", TEST_MIGRATIONS: await readD1Migrations("./migrations") },
+        bindings: {
+          ADMIN_TOKEN: "test-admin-token",
+          // A fixed test-only key (base64 of 32 bytes) and loopback targets for the local receiver.
+          SECRETS_KEY: "80WbTdG97I8NJWVF/g2/DuZEC5g+uNFN1pFClBWmwoo=",
+          ALLOW_LOOPBACK_TARGETS: "1",
+          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+        },
       },
     })),
   ],
   test: {
     include: ["shared/**/*.test.ts", "test/**/*.test.ts"],
     setupFiles: ["./test/apply-migrations.ts"],
+    // A Node HTTP receiver on 127.0.0.1 for webhook tests (workerd cannot listen): see the file.
+    globalSetup: ["./test/receivers.global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // cloudevents (devDependency, used by shared/envelope tests) is CJS and require()s uuid@8,

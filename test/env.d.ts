@@ -8,4 +8,11 @@ declare global {
     }
   }
 }
+// Values test/*.global-setup.ts files hand to the tests (`inject(name)` from vitest).
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Base URL of the webhook receiver on 127.0.0.1 (test/receivers.global-setup.ts). */
+    receiverUrl: string;
+  }
+}
 export {};
