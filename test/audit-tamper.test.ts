@@ -27,3 +27,13 @@ describe("audit verify", () => {
     expect((await admin("GET", `/tenants/${tenant}/records/customer/gap/audit/verify`)).json).toEqual({ valid: false, entries: 2, firstBadSequence: 2 });
   });
 });
+
+describe("audit verify on a truncated trail", () => {
+  it("names the first missing sequence when the newest entries were removed", async () => {
+    const { tenant, keys } = await newTenant();
+    await push(keys["store-1"]!, [1, 2, 3, 4].map((n) => change("cut", "update", { n })));
+    const stub = masterRecordStub(env.MASTER_RECORD, { tenant, region: "us", recordType: "customer", recordId: "cut" }, "emulate");
+    await runInDurableObject(stub, (_i, state) => void state.storage.sql.exec("DELETE FROM audit_log WHERE sequence >= 3"));
+    expect((await admin("GET", `/tenants/${tenant}/records/customer/cut/audit/verify`)).json).toEqual({ valid: false, entries: 2, firstBadSequence: 3 });
+  });
+});

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import type { ChangeEvent, JsonObject } from "../envelope/cloudevent";
 import type { VersionVector } from "../clock/vector";
+import type { PlannedDestination } from "../routing/plan";
 
 /** v1: the hash input is the RFC 8785 (JCS) canonical JSON of the entry without `hash`. */
 export const AUDIT_ENTRY_VERSION = 1;
@@ -27,8 +28,10 @@ export type AuditEntry = {
   source: JsonObject | null;
   ordering: { hlc: string; lamport: number; sequence: number; vector: VersionVector };
   gates: GateResult[];
-  /** Route ids the event was planned for at write time (fan-out adds them). */
-  destinations: string[];
+  /** Routes (and their regions) the event was planned for at write time, in the same transaction. */
+  destinations: PlannedDestination[];
+  /** Version of the tenant's routing table that planned them. */
+  routingVersion: number;
   prevHash: string;
   hash: string;
 };
@@ -55,6 +58,8 @@ export type ChainExpectation = {
   firstSequence: number;
   /** The head hash the object recorded with its newest entry: catches an edited tail. */
   head: string;
+  /** The newest sequence the object recorded: catches a truncated tail at the first missing entry. */
+  headSequence?: number;
 };
 
 /**
@@ -71,6 +76,7 @@ export function verifyChain(entries: readonly AuditEntry[], expect: ChainExpecta
     prev = hash;
     expectedSequence += 1;
   }
+  if (expect.headSequence !== undefined && expectedSequence <= expect.headSequence) return { valid: false, entries: entries.length, firstBadSequence: expectedSequence };
   if (prev !== expect.head) return { valid: false, entries: entries.length, firstBadSequence: Math.max(expect.firstSequence, expectedSequence - 1) };
   return { valid: true, entries: entries.length };
 }
