@@ -9,6 +9,7 @@ export default defineConfig({
         // Tests read .dev.vars.example's values so they never depend on a developer's .dev.vars.
         bindings: {
           ADMIN_TOKEN: "test-admin-token",
+          EU_JURISDICTION: "emulate",
           // A fixed test-only key (base64 of 32 bytes) and loopback targets for the local receiver.
           SECRETS_KEY: "80WbTdG97I8NJWVF/g2/DuZEC5g+uNFN1pFClBWmwoo=",
           ALLOW_LOOPBACK_TARGETS: "1",

@@ -11,8 +11,9 @@ export type RecordIdentity = { tenant: string; region: Region; typePrefix: strin
 export type Meta = {
   identity: RecordIdentity | null;
   state: RecordState;
-  /** Outbox cursor: audit entries up to this sequence are in the audit queue. */
+  /** Outbox cursors: entries up to these sequences are in the audit / delivery queues. */
   auditShipped: number;
+  deliveriesShipped: number;
   /** After a rekey: whether the new key's object has adopted the carried state. */
   handoffDone: boolean;
 };
@@ -23,6 +24,7 @@ CREATE TABLE IF NOT EXISTS meta (
   identity TEXT,
   state TEXT NOT NULL,
   audit_shipped INTEGER NOT NULL DEFAULT 0,
+  deliveries_shipped INTEGER NOT NULL DEFAULT 0,
   handoff_done INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS dedupe (
@@ -37,7 +39,16 @@ CREATE TABLE IF NOT EXISTS audit_log (
   sequence INTEGER PRIMARY KEY,
   entry TEXT NOT NULL,
   hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS delivery_log (
+  id INTEGER PRIMARY KEY,
+  sequence INTEGER NOT NULL,
+  reported_at INTEGER NOT NULL,
+  outcomes TEXT NOT NULL
 );`;
+
+/** One row per outcome report: all routes of one delivery message together (a row per ~fan-out). */
+export type DeliveryOutcome = { route: string; attempt: number; outcome: string; httpStatus?: number; at: number; latencyMs: number; final: boolean };
 
 export class MasterRecordStorage {
   readonly #sql: SqlStorage;
@@ -48,17 +59,26 @@ export class MasterRecordStorage {
   }
 
   loadMeta(): Meta {
-    const row = this.#sql.exec<{ identity: string | null; state: string; audit_shipped: number; handoff_done: number }>("SELECT identity, state, audit_shipped, handoff_done FROM meta WHERE k = 1").toArray()[0];
-    if (!row) return { identity: null, state: initialRecordState(), auditShipped: 0, handoffDone: false };
-    return { identity: row.identity ? (JSON.parse(row.identity) as RecordIdentity) : null, state: JSON.parse(row.state) as RecordState, auditShipped: row.audit_shipped, handoffDone: row.handoff_done === 1 };
+    const row = this.#sql
+      .exec<{ identity: string | null; state: string; audit_shipped: number; deliveries_shipped: number; handoff_done: number }>("SELECT identity, state, audit_shipped, deliveries_shipped, handoff_done FROM meta WHERE k = 1")
+      .toArray()[0];
+    if (!row) return { identity: null, state: initialRecordState(), auditShipped: 0, deliveriesShipped: 0, handoffDone: false };
+    return {
+      identity: row.identity ? (JSON.parse(row.identity) as RecordIdentity) : null,
+      state: JSON.parse(row.state) as RecordState,
+      auditShipped: row.audit_shipped,
+      deliveriesShipped: row.deliveries_shipped,
+      handoffDone: row.handoff_done === 1,
+    };
   }
 
   saveMeta(meta: Meta): void {
     this.#sql.exec(
-      "INSERT INTO meta (k, identity, state, audit_shipped, handoff_done) VALUES (1, ?, ?, ?, ?) ON CONFLICT (k) DO UPDATE SET identity = excluded.identity, state = excluded.state, audit_shipped = excluded.audit_shipped, handoff_done = excluded.handoff_done",
+      "INSERT INTO meta (k, identity, state, audit_shipped, deliveries_shipped, handoff_done) VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (k) DO UPDATE SET identity = excluded.identity, state = excluded.state, audit_shipped = excluded.audit_shipped, deliveries_shipped = excluded.deliveries_shipped, handoff_done = excluded.handoff_done",
       meta.identity ? JSON.stringify(meta.identity) : null,
       JSON.stringify(meta.state),
       meta.auditShipped,
+      meta.deliveriesShipped,
       meta.handoffDone ? 1 : 0,
     );
   }
@@ -89,5 +109,17 @@ export class MasterRecordStorage {
       .exec<{ entry: string }>("SELECT entry FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?", afterSequence, limit)
       .toArray()
       .map((r) => ({ entry: JSON.parse(r.entry) as AuditEntry, bytes: r.entry.length }));
+  }
+
+  appendOutcomes(sequence: number, reportedAt: number, outcomes: DeliveryOutcome[]): void {
+    this.#sql.exec("INSERT INTO delivery_log (sequence, reported_at, outcomes) VALUES (?, ?, ?)", sequence, reportedAt, JSON.stringify(outcomes));
+  }
+
+  /** Newest first: the record's per-subscriber delivery trail. */
+  outcomes(beforeId: number, limit: number): { id: number; sequence: number; reportedAt: number; outcomes: DeliveryOutcome[] }[] {
+    return this.#sql
+      .exec<{ id: number; sequence: number; reported_at: number; outcomes: string }>("SELECT id, sequence, reported_at, outcomes FROM delivery_log WHERE id < ? ORDER BY id DESC LIMIT ?", beforeId, limit)
+      .toArray()
+      .map((r) => ({ id: r.id, sequence: r.sequence, reportedAt: r.reported_at, outcomes: JSON.parse(r.outcomes) as DeliveryOutcome[] }));
   }
 }

@@ -8,13 +8,30 @@ import { DurableObject } from "cloudflare:workers";
 import { v7 as uuidv7 } from "uuid";
 import type { Change, ItemError } from "../shared/change/schema";
 import { sealEntry, verifyChain, type AuditEntry, type ChainVerdict, type GateResult } from "../shared/audit/entry";
-import { AUDIT_ENTRY_MAX_BYTES, packEntries, splitForSendBatch, toAuditMessages } from "../shared/audit/shipping";
+import { AUDIT_ENTRY_MAX_BYTES } from "../shared/audit/shipping";
 import { applyChange } from "../shared/record/apply-change";
 import { adoptCarriedState, carryState, type CarriedState } from "../shared/record/state";
-import { MasterRecordStorage, type Meta, type RecordIdentity } from "./master-record-storage";
+import { planDestinations } from "../shared/routing/plan";
+import type { RoutingTable } from "../shared/routing/route";
+import { loadRoutingTable } from "../workers/fanout/repository";
+import { MasterRecordStorage, type DeliveryOutcome, type Meta, type RecordIdentity } from "./master-record-storage";
+import { shipPage } from "./outbox";
 import { masterRecordStub, residencyMode } from "./record-address";
 
-export type ApplyBatch = { identity: RecordIdentity; location: string; changes: Change[]; gates: GateResult[] };
+export type ApplyBatch = {
+  identity: RecordIdentity;
+  location: string;
+  changes: Change[];
+  gates: GateResult[];
+  /** The tenant's routing version as the ingest lookup saw it: refresh the cached table when newer. */
+  routingVersion: number;
+};
+
+/**
+ * Routing tables per tenant, shared by every master-record object in this isolate: D1 is read
+ * only when a request brings a newer routing version than the cached one.
+ */
+const routingTables = new Map<string, RoutingTable>();
 
 export type ItemResult =
   | { id: string; status: "accepted" | "duplicate"; eventId: string; sequence: number }
@@ -46,6 +63,8 @@ export class MasterRecord extends DurableObject<Env> {
     const forward: { index: number; change: Change }[] = [];
     const maxSkewMs = Number(this.env.MAX_CLOCK_SKEW_MS);
     const windowMs = Number(this.env.DEDUPE_WINDOW_MS);
+    const routing = await this.#routingTable(batch.identity.tenant, batch.routingVersion);
+    // Read state only after the last await: everything from here to the commit is synchronous.
     let meta: Meta = { ...this.#meta, identity: batch.identity };
     const now = Date.now();
 
@@ -73,7 +92,8 @@ export class MasterRecord extends DurableObject<Env> {
           source: change.source ?? null,
           ordering: { hlc: applied.event.hlc, lamport: applied.state.lamport, sequence: applied.state.sequence, vector: applied.state.vector },
           gates: [...batch.gates, { gate: "dedupe", result: "pass" }],
-          destinations: [],
+          destinations: planDestinations(routing, applied.event),
+          routingVersion: routing?.version ?? 0,
           prevHash: meta.state.headHash,
         });
         const text = JSON.stringify(entry);
@@ -89,7 +109,7 @@ export class MasterRecord extends DurableObject<Env> {
     });
     this.#meta = meta;
 
-    await this.#shipAudit().catch((err) => console.error("audit shipping deferred to alarm", err));
+    await this.#ship().catch((err) => console.error("outbox shipping deferred to alarm", err));
     if (meta.state.rekeyedTo && !meta.handoffDone) await this.#handOff().catch((err) => console.error("rekey hand-off deferred to alarm", err));
     if (forward.length > 0) {
       const forwarded = await this.#target().apply({ ...batch, identity: { ...batch.identity, recordId: meta.state.rekeyedTo! }, changes: forward.map((f) => f.change) });
@@ -107,6 +127,16 @@ export class MasterRecord extends DurableObject<Env> {
     this.#meta = meta;
   }
 
+  /** The delivery consumer reports one event's outcomes (all its routes in one call). */
+  async recordDeliveries(sequence: number, outcomes: DeliveryOutcome[]): Promise<void> {
+    this.#store.appendOutcomes(sequence, Date.now(), outcomes);
+  }
+
+  async readDeliveries(beforeId: number, limit: number) {
+    const rows = this.#store.outcomes(beforeId, limit + 1);
+    return { items: rows.slice(0, limit), nextBefore: rows.length > limit ? rows[limit - 1]!.id : null };
+  }
+
   async readAudit(afterSequence: number, limit: number): Promise<{ items: AuditEntry[]; nextAfter: number | null }> {
     const rows = this.#store.auditAfter(afterSequence, limit + 1);
     const items = rows.slice(0, limit).map((r) => r.entry);
@@ -116,12 +146,12 @@ export class MasterRecord extends DurableObject<Env> {
   async verifyAudit(): Promise<ChainVerdict> {
     const { state } = this.#meta;
     const entries = this.#store.auditAfter(0, Number.MAX_SAFE_INTEGER).map((r) => r.entry);
-    return verifyChain(entries, { anchor: state.chainAnchor, firstSequence: state.chainStart, head: state.headHash });
+    return verifyChain(entries, { anchor: state.chainAnchor, firstSequence: state.chainStart, head: state.headHash, headSequence: state.sequence });
   }
 
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
-    await this.#shipAudit();
+    await this.#ship();
     if (this.#meta.state.rekeyedTo && !this.#meta.handoffDone) await this.#handOff();
     const nextExpiry = this.#store.pruneDedupe(Date.now());
     if (nextExpiry !== null) this.#scheduleAlarm(nextExpiry);
@@ -146,8 +176,17 @@ export class MasterRecord extends DurableObject<Env> {
     this.#meta = meta;
   }
 
+  async #routingTable(tenant: string, version: number): Promise<RoutingTable | null> {
+    const cached = routingTables.get(tenant);
+    if (cached && cached.version >= version) return cached;
+    if (version === 0 && !cached) return null; // the tenant never had a route
+    const fresh = await loadRoutingTable(this.env.DB, tenant);
+    routingTables.set(tenant, fresh);
+    return fresh;
+  }
+
   /** Single flight: concurrent callers share one shipping loop that drains the outbox. */
-  #shipAudit(): Promise<void> {
+  #ship(): Promise<void> {
     this.#shipAgain = true;
     this.#shipping ??= (async () => {
       try {
@@ -163,18 +202,15 @@ export class MasterRecord extends DurableObject<Env> {
   }
 
   async #shipPending(): Promise<void> {
-    const tenant = this.#meta.identity?.tenant;
-    if (!tenant) return;
+    const identity = this.#meta.identity;
+    if (!identity) return;
+    const record = { tenant: identity.tenant, recordRegion: identity.region, recordType: identity.recordType, recordId: identity.recordId };
     for (;;) {
-      const pending = this.#store.auditAfter(this.#meta.auditShipped, SHIP_PAGE);
+      const from = Math.min(this.#meta.auditShipped, this.#meta.deliveriesShipped);
+      const pending = this.#store.auditAfter(from, SHIP_PAGE);
       if (pending.length === 0) return;
-      const bytes = new Map(pending.map((p) => [p.entry.sequence, p.bytes]));
-      const messages = toAuditMessages(tenant, packEntries(pending));
-      const sized = messages.map((m) => ({ item: m, bytes: m.entries.reduce((n, e) => n + bytes.get(e.sequence)!, 200) }));
-      for (const call of splitForSendBatch(sized)) {
-        await this.env.AUDIT_QUEUE.sendBatch(call.map((body) => ({ body, contentType: "json" as const })));
-      }
-      const meta = { ...this.#meta, auditShipped: pending[pending.length - 1]!.entry.sequence };
+      const cursors = await shipPage(this.env, record, pending, this.#meta);
+      const meta = { ...this.#meta, ...cursors };
       this.ctx.storage.transactionSync(() => this.#store.saveMeta(meta));
       this.#meta = meta;
     }

@@ -8,7 +8,9 @@
  * objects apart by name instead; production's default, "enforce", never falls back silently.
  */
 
-export type Region = "us" | "eu" | "ap";
+import type { Region } from "../shared/record/region";
+
+export type { Region };
 
 export type RecordAddress = { tenant: string; region: Region; recordType: string; recordId: string };
 

@@ -1,19 +1,24 @@
 /** Composition root: wires the HTTP app and queue consumers, exports the Durable Objects. */
 import { app } from "./app";
 import { writeAuditSegments } from "./audit/segment-writer";
+import { consumeDeliveries, consumeDeliveryDlq } from "./delivery/consumer";
+import { REGIONS, type Region } from "../shared/record/region";
 
 export { MasterRecord } from "../durable-objects/master-record";
+
+function regionOf(queue: string, suffix: string): Region | null {
+  const m = /^deliveries-(us|eu|ap)(-dlq)?$/.exec(queue);
+  return m && (m[2] ?? "") === suffix && (REGIONS as readonly string[]).includes(m[1]!) ? (m[1] as Region) : null;
+}
 
 export default {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
-    switch (batch.queue) {
-      case "changecast-audit":
-      case "changecast-audit-dlq":
-        return writeAuditSegments(batch, env);
-      default:
-        console.error(`no consumer for queue ${batch.queue}; retrying`);
-        batch.retryAll({ delaySeconds: 60 });
-    }
+    if (batch.queue === "changecast-audit" || batch.queue === "changecast-audit-dlq") return writeAuditSegments(batch, env);
+    const region = regionOf(batch.queue, "");
+    if (region) return consumeDeliveries(batch, env, region);
+    if (regionOf(batch.queue, "-dlq")) return consumeDeliveryDlq(batch, env);
+    console.error(`no consumer for queue ${batch.queue}; retrying`);
+    batch.retryAll({ delaySeconds: 60 });
   },
 } satisfies ExportedHandler<Env>;

@@ -55,7 +55,7 @@ changes.post(
       await Promise.all(
         [...groups.values()].map(async (g) => {
           const identity = { tenant: caller.tenant, region: caller.region, typePrefix: caller.typePrefix, recordType: g.recordType, recordId: g.recordId };
-          const answers = await masterRecordStub(c.env.MASTER_RECORD, identity, residencyMode(c.env.EU_JURISDICTION)).apply({ identity, location: caller.location, changes: g.changes, gates });
+          const answers = await masterRecordStub(c.env.MASTER_RECORD, identity, residencyMode(c.env.EU_JURISDICTION)).apply({ identity, location: caller.location, changes: g.changes, gates, routingVersion: caller.routingVersion });
           answers.forEach((answer, i) => {
             const index = g.indexes[i]!;
             // The object names fields of the change; the answer names them within the request.

@@ -6,7 +6,7 @@ import type { Region } from "../../durable-objects/record-address";
 
 export type Tenant = { id: string; name: string; region: Region; typePrefix: string; createdAt: string };
 export type Location = { tenant: string; id: string; name: string; keyPrefix: string; createdAt: string; revokedAt: string | null };
-export type KeyOwner = { tenant: string; location: string; region: Region; typePrefix: string; revokedAt: string | null };
+export type KeyOwner = { tenant: string; location: string; region: Region; typePrefix: string; routingVersion: number; revokedAt: string | null };
 
 type TenantRow = { id: string; name: string; region: Region; type_prefix: string; created_at: string };
 type LocationRow = { tenant_id: string; id: string; name: string; key_prefix: string; created_at: string; revoked_at: string | null };
@@ -53,7 +53,7 @@ export async function revokeLocation(db: D1Database, tenant: string, id: string,
 export async function findKeyOwner(db: D1Database, keyHash: string): Promise<KeyOwner | null> {
   return db
     .prepare(
-      "SELECT l.tenant_id AS tenant, l.id AS location, t.region AS region, t.type_prefix AS typePrefix, l.revoked_at AS revokedAt FROM locations l JOIN tenants t ON t.id = l.tenant_id WHERE l.key_hash = ?",
+      "SELECT l.tenant_id AS tenant, l.id AS location, t.region AS region, t.type_prefix AS typePrefix, t.routing_version AS routingVersion, l.revoked_at AS revokedAt FROM locations l JOIN tenants t ON t.id = l.tenant_id WHERE l.key_hash = ?",
     )
     .bind(keyHash)
     .first<KeyOwner>();

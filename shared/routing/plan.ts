@@ -1,0 +1,39 @@
+/**
+ * Fan-out planning: which routes an event goes to (filters over its CloudEvents attributes),
+ * and the delivery messages that carry it: one per region, listing that region's routes —
+ * never one per route, because Queues bill three operations per message.
+ */
+import type { ChangeEvent } from "../envelope/cloudevent";
+import { DELIVER_MESSAGE_VERSION, type DeliverMessage } from "../delivery/message";
+import type { Region } from "../record/region";
+import { matchesAll } from "./filter";
+import type { RoutingTable } from "./route";
+
+export type PlannedDestination = { route: string; region: Region };
+
+/** Disabled routes get nothing; paused ones are planned and held back by the consumer. */
+export function planDestinations(table: RoutingTable | null, event: ChangeEvent): PlannedDestination[] {
+  if (!table) return [];
+  const attributes = event as unknown as Record<string, unknown>;
+  return table.routes.filter((r) => r.status !== "disabled" && matchesAll(r.filter, attributes)).map((r) => ({ route: r.id, region: r.region }));
+}
+
+export type PlannedEvent = { event: ChangeEvent; destinations: readonly PlannedDestination[]; routingVersion: number };
+
+export type RecordRef = { tenant: string; recordRegion: Region; recordType: string; recordId: string };
+
+export function deliverMessages(record: RecordRef, planned: PlannedEvent): { region: Region; message: DeliverMessage }[] {
+  const byRegion = new Map<Region, string[]>();
+  for (const d of planned.destinations) byRegion.set(d.region, [...(byRegion.get(d.region) ?? []), d.route]);
+  return [...byRegion].map(([region, routes]) => ({
+    region,
+    message: {
+      v: DELIVER_MESSAGE_VERSION,
+      kind: "deliver",
+      ...record,
+      routingVersion: planned.routingVersion,
+      event: planned.event,
+      routes: routes.map((id) => ({ id, attempt: 1, generation: 0, history: [] })),
+    },
+  }));
+}

@@ -1,0 +1,146 @@
+/**
+ * Delivery consumer (one per region queue): for each message, attempts its routes
+ * concurrently; a failed route goes back as its own delayed retry message (so one failing
+ * subscriber never re-sends to the others), an exhausted one becomes a dead letter. The
+ * outcomes of one event go back to its master record in one call. Each message is then acked
+ * explicitly; an unexpected error retries that message only (max_retries → the region DLQ).
+ */
+import { v7 as uuidv7 } from "uuid";
+import { afterAttempt, beforeAttempt } from "../../shared/delivery/decide";
+import { isDeliverMessage, type DeliverMessage, type RouteAttempt } from "../../shared/delivery/message";
+import type { Region } from "../../shared/record/region";
+import type { DeliveryTarget } from "../../shared/routing/route";
+import type { DeliveryOutcome } from "../../durable-objects/master-record-storage";
+import { deliveryQueue } from "../../durable-objects/outbox";
+import { masterRecordStub, residencyMode } from "../../durable-objects/record-address";
+import { loadDeliveryTargets } from "../fanout/repository";
+import { insertAttempts, type LoggedAttempt } from "./attempt-log";
+import { insertDeadLetter } from "./dead-letters";
+import { continueReplayJob, isReplayJobMessage } from "./replay";
+import { deliverOnce } from "./send";
+import { secretsKey } from "../fanout/config";
+
+export type Clock = { now: () => number; random: () => number };
+const systemClock: Clock = { now: () => Date.now(), random: () => Math.random() };
+
+/** Messages processed at once per invocation; each attempts all of its routes concurrently. */
+const MESSAGE_CONCURRENCY = 16;
+
+type Work = {
+  retries: { body: DeliverMessage; delaySeconds: number }[];
+  deadLetters: D1PreparedStatement[];
+  attempts: Map<string, { tenant: string; route: string; items: LoggedAttempt[] }>;
+};
+
+export async function consumeDeliveries(batch: MessageBatch, env: Env, region: Region, clock: Clock = systemClock): Promise<void> {
+  const key = await secretsKey(env);
+  const valid: Message<DeliverMessage>[] = [];
+  for (const m of batch.messages) {
+    if (isDeliverMessage(m.body)) valid.push(m as Message<DeliverMessage>);
+    else if (isReplayJobMessage(m.body)) {
+      await continueReplayJob(env, m.body, deliveryQueue(env, region), clock.now());
+      m.ack();
+    } else {
+      console.error("unreadable delivery message; sending it to the DLQ", m.id);
+      m.retry(); // max_retries, then the region DLQ keeps it
+    }
+  }
+
+  // One D1 round trip per tenant for all routes its messages mention (targets + secrets).
+  const targets = new Map<string, Map<string, DeliveryTarget>>();
+  for (const tenant of new Set(valid.map((m) => m.body.tenant))) {
+    const ids = [...new Set(valid.filter((m) => m.body.tenant === tenant).flatMap((m) => m.body.routes.map((r) => r.id)))];
+    targets.set(tenant, await loadDeliveryTargets(env.DB, key, tenant, ids, clock.now()));
+  }
+
+  const work: Work = { retries: [], deadLetters: [], attempts: new Map() };
+  const done: Message<DeliverMessage>[] = [];
+  for (let i = 0; i < valid.length; i += MESSAGE_CONCURRENCY) {
+    await Promise.all(
+      valid.slice(i, i + MESSAGE_CONCURRENCY).map(async (m) => {
+        try {
+          await processMessage(env, m.body, targets.get(m.body.tenant)!, work, clock);
+          done.push(m);
+        } catch (err) {
+          console.error("delivery message failed; retrying it", m.id, err);
+          m.retry({ delaySeconds: 30 });
+        }
+      }),
+    );
+  }
+
+  const queue = deliveryQueue(env, region);
+  for (let i = 0; i < work.retries.length; i += 100) {
+    await queue.sendBatch(work.retries.slice(i, i + 100).map((r) => ({ body: r.body, contentType: "json" as const, delaySeconds: r.delaySeconds })));
+  }
+  const batchId = uuidv7();
+  const logRows = [...work.attempts.values()].map((a) => insertAttempts(env.DB, a.tenant, a.route, batchId, clock.now(), a.items));
+  const statements = [...work.deadLetters, ...logRows];
+  if (statements.length > 0) await env.DB.batch(statements);
+  done.forEach((m) => m.ack());
+}
+
+async function processMessage(env: Env, msg: DeliverMessage, targets: Map<string, DeliveryTarget>, work: Work, clock: Clock): Promise<void> {
+  const outcomes: DeliveryOutcome[] = [];
+  await Promise.all(
+    msg.routes.map(async (sent) => {
+      const target = targets.get(sent.id) ?? null;
+      const gate = beforeAttempt(target);
+      if (gate.kind === "drop") return;
+      if (gate.kind === "defer") return void work.retries.push({ body: { ...msg, routes: [sent] }, delaySeconds: gate.delaySeconds });
+
+      const record = await deliverOnce(target!, msg.event, clock.now(), sent.attempt);
+      const log = work.attempts.get(`${msg.tenant}\u0000${sent.id}`) ?? { tenant: msg.tenant, route: sent.id, items: [] };
+      log.items.push({ ...record, eventId: msg.event.id, subject: msg.event.subject });
+      work.attempts.set(`${msg.tenant}\u0000${sent.id}`, log);
+
+      const next = afterAttempt(target!, sent, record, clock.random());
+      outcomes.push({ route: sent.id, attempt: sent.attempt, outcome: record.outcome, ...(record.httpStatus ? { httpStatus: record.httpStatus } : {}), at: record.at, latencyMs: record.latencyMs, final: next.kind !== "retry" });
+      if (next.kind === "retry") work.retries.push({ body: { ...msg, routes: [next.next] }, delaySeconds: next.delaySeconds });
+      if (next.kind === "dead-letter") work.deadLetters.push(deadLetterFor(env, msg, sent, next.history, next.reason, clock.now()));
+    }),
+  );
+  if (outcomes.length > 0) await reportOutcomes(env, msg, outcomes);
+}
+
+function deadLetterFor(env: Env, msg: DeliverMessage, sent: RouteAttempt, history: RouteAttempt["history"], reason: string, nowMs: number): D1PreparedStatement {
+  return insertDeadLetter(env.DB, {
+    tenant: msg.tenant,
+    routeId: sent.id,
+    eventId: msg.event.id,
+    subject: msg.event.subject,
+    sequence: Number(msg.event.sequence),
+    event: msg.event,
+    attempts: history,
+    reason,
+    generation: sent.generation,
+    severity: "P4",
+    createdAt: nowMs,
+  });
+}
+
+/** The record's own trail of who got what; a failure here never blocks delivery. */
+async function reportOutcomes(env: Env, msg: DeliverMessage, outcomes: DeliveryOutcome[]): Promise<void> {
+  try {
+    const stub = masterRecordStub(env.MASTER_RECORD, { tenant: msg.tenant, region: msg.recordRegion, recordType: msg.recordType, recordId: msg.recordId }, residencyMode(env.EU_JURISDICTION));
+    await stub.recordDeliveries(Number(msg.event.sequence), outcomes);
+  } catch (err) {
+    console.error("could not report delivery outcomes to the master record", err);
+  }
+}
+
+/** The platform DLQ: messages the consumer could not process max_retries times. */
+export async function consumeDeliveryDlq(batch: MessageBatch, env: Env, clock: Clock = systemClock): Promise<void> {
+  const statements: D1PreparedStatement[] = [];
+  for (const m of batch.messages) {
+    if (!isDeliverMessage(m.body)) {
+      console.error("unreadable message in a delivery DLQ; dropped", m.id, JSON.stringify(m.body).slice(0, 500));
+      continue;
+    }
+    const msg = m.body;
+    for (const sent of msg.routes) statements.push(deadLetterFor(env, msg, sent, sent.history, `the delivery consumer failed ${m.attempts} times on this message (platform DLQ)`, clock.now()));
+  }
+  if (statements.length > 0) await env.DB.batch(statements);
+  batch.ackAll();
+}
+
