@@ -1,29 +1,17 @@
-/** Route set-up and the real receiver (test/receivers.global-setup.ts), for end-to-end delivery tests. */
-import { inject } from "vitest";
+/** Route set-up and waiting on the real receiver (test/receiver.ts), for end-to-end delivery tests. */
 import { admin } from "./helpers";
+import { receivedRequests, receiverUrl, scriptAnswers, type ReceivedRequest, type ScriptStep } from "./receiver";
 
-export type Received = { method: string; path: string; headers: Record<string, string>; body: string; receivedAt: number };
-export type Step = number | { status: number; headers?: Record<string, string>; body?: string; delayMs?: number };
-
-export function receiverUrl(): string {
-  return inject("receiverUrl" as never) as unknown as string;
-}
+export { receiverUrl };
+export const received = receivedRequests;
+export const script = scriptAnswers;
+export type Received = ReceivedRequest;
+export type Step = ScriptStep;
 
 let pathCounter = 0;
 /** A fresh path on the receiver, so tests never see each other's requests. */
 export function freshPath(name: string): string {
   return `/${name}-${Date.now().toString(36)}-${pathCounter++}`;
-}
-
-export async function received(path: string): Promise<Received[]> {
-  const res = await fetch(`${receiverUrl()}/__requests?path=${encodeURIComponent(path)}`);
-  return (await res.json()) as Received[];
-}
-
-/** The receiver answers `path` with these steps in order, then 200. */
-export async function script(path: string, steps: Step[]): Promise<void> {
-  const res = await fetch(`${receiverUrl()}/__script?path=${encodeURIComponent(path)}`, { method: "POST", body: JSON.stringify(steps) });
-  if (res.status !== 204) throw new Error(`receiver script refused: ${res.status}`);
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
