@@ -3,6 +3,7 @@
  * Per accepted change: one dedupe row and one audit_log row; per batch: one meta row.
  */
 import type { AuditEntry } from "../shared/audit/entry";
+import type { Disposition } from "../shared/record/fifo";
 import { initialRecordState, type RecordState } from "../shared/record/state";
 import type { Region } from "./record-address";
 
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS delivery_log (
 );`;
 
 /** One row per outcome report: all routes of one delivery message together (a row per ~fan-out). */
-export type DeliveryOutcome = { route: string; attempt: number; outcome: string; httpStatus?: number; at: number; latencyMs: number; final: boolean };
+export type DeliveryOutcome = { route: string; attempt: number; outcome: string; disposition: Disposition; httpStatus?: number; at: number; latencyMs: number; final: boolean };
 
 export class MasterRecordStorage {
   readonly #sql: SqlStorage;
@@ -121,5 +122,19 @@ export class MasterRecordStorage {
       .exec<{ id: number; sequence: number; reported_at: number; outcomes: string }>("SELECT id, sequence, reported_at, outcomes FROM delivery_log WHERE id < ? ORDER BY id DESC LIMIT ?", beforeId, limit)
       .toArray()
       .map((r) => ({ id: r.id, sequence: r.sequence, reportedAt: r.reported_at, outcomes: JSON.parse(r.outcomes) as DeliveryOutcome[] }));
+  }
+
+  /** The first entry after `afterSequence` (up to `untilSequence`) planned for `route` as FIFO. */
+  nextFifoEntry(route: string, afterSequence: number, untilSequence: number): AuditEntry | null {
+    for (let from = afterSequence; from < untilSequence; ) {
+      const page = this.auditAfter(from, 200);
+      for (const { entry } of page) {
+        if (entry.sequence > untilSequence) return null;
+        if (entry.destinations.some((d) => d.route === route && d.fifo)) return entry;
+      }
+      if (page.length < 200) return null;
+      from = page[page.length - 1]!.entry.sequence;
+    }
+    return null;
   }
 }

@@ -15,7 +15,8 @@ import { planDestinations } from "../shared/routing/plan";
 import type { RoutingTable } from "../shared/routing/route";
 import { loadRoutingTable } from "../workers/fanout/repository";
 import { MasterRecordStorage, type DeliveryOutcome, type Meta, type RecordIdentity } from "./master-record-storage";
-import { shipPage } from "./outbox";
+import { admit, settle, type FifoState } from "../shared/record/fifo";
+import { sendToRoute, shipPage } from "./outbox";
 import { masterRecordStub, residencyMode } from "./record-address";
 
 export type ApplyBatch = {
@@ -47,6 +48,8 @@ export class MasterRecord extends DurableObject<Env> {
   #alarmAt: number | null = null;
   #shipping: Promise<void> | null = null;
   #shipAgain = false;
+  /** Highest sequence whose FIFO admission the outbox has decided (ahead of the persisted cursor while a send is out). */
+  #fifoConsidered = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -127,9 +130,38 @@ export class MasterRecord extends DurableObject<Env> {
     this.#meta = meta;
   }
 
-  /** The delivery consumer reports one event's outcomes (all its routes in one call). */
+  /**
+   * The delivery consumer reports one event's outcomes (all its routes in one call). A final
+   * outcome on a FIFO route releases that route's next event of this record, sent on its own.
+   */
   async recordDeliveries(sequence: number, outcomes: DeliveryOutcome[]): Promise<void> {
     this.#store.appendOutcomes(sequence, Date.now(), outcomes);
+    for (const o of outcomes) await this.#settleFifo(o.route, sequence, o.disposition);
+  }
+
+  /** An admin skipped the dead letter that blocks this route's stream: move past it. */
+  async skipFifo(route: string, sequence: number): Promise<void> {
+    await this.#settleFifo(route, sequence, "given-up");
+  }
+
+  async #settleFifo(route: string, sequence: number, disposition: DeliveryOutcome["disposition"]): Promise<void> {
+    const fifo: FifoState = this.#meta.state.fifo ?? {};
+    if (fifo[route]?.inFlight !== sequence) return;
+    // Events the outbox already decided on (sent or not yet persisted) are this route's to release.
+    const next = this.#store.nextFifoEntry(route, sequence, Math.max(this.#meta.deliveriesShipped, this.#fifoConsidered));
+    const settled = settle(fifo, route, sequence, disposition, next?.sequence ?? null);
+    if (settled.fifo === fifo) return;
+    // Send before persisting: a crash in between re-sends on the consumer's retried report
+    // (same webhook-id), never stalls the stream.
+    if (settled.release !== null && next) await sendToRoute(this.env, this.#recordRef()!, next, route);
+    const meta = { ...this.#meta, state: { ...this.#meta.state, fifo: settled.fifo } };
+    this.ctx.storage.transactionSync(() => this.#store.saveMeta(meta));
+    this.#meta = meta;
+  }
+
+  #recordRef() {
+    const identity = this.#meta.identity;
+    return identity ? { tenant: identity.tenant, recordRegion: identity.region, recordType: identity.recordType, recordId: identity.recordId } : null;
   }
 
   async readDeliveries(beforeId: number, limit: number) {
@@ -202,14 +234,19 @@ export class MasterRecord extends DurableObject<Env> {
   }
 
   async #shipPending(): Promise<void> {
-    const identity = this.#meta.identity;
-    if (!identity) return;
-    const record = { tenant: identity.tenant, recordRegion: identity.region, recordType: identity.recordType, recordId: identity.recordId };
+    const record = this.#recordRef();
+    if (!record) return;
     for (;;) {
       const from = Math.min(this.#meta.auditShipped, this.#meta.deliveriesShipped);
       const pending = this.#store.auditAfter(from, SHIP_PAGE);
       if (pending.length === 0) return;
-      const cursors = await shipPage(this.env, record, pending, this.#meta);
+      // FIFO admission is decided synchronously against the live cursors, before any await.
+      const cursors = await shipPage(this.env, record, pending, this.#meta, (route, sequence) => {
+        const decision = admit(this.#meta.state.fifo ?? {}, route, sequence);
+        this.#meta = { ...this.#meta, state: { ...this.#meta.state, fifo: decision.fifo } };
+        this.#fifoConsidered = Math.max(this.#fifoConsidered, sequence);
+        return decision.admitted;
+      });
       const meta = { ...this.#meta, ...cursors };
       this.ctx.storage.transactionSync(() => this.#store.saveMeta(meta));
       this.#meta = meta;

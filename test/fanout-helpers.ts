@@ -3,7 +3,10 @@ import { admin } from "./helpers";
 import { receivedRequests, receiverUrl, scriptAnswers, type ReceivedRequest, type ScriptStep } from "./receiver";
 
 export { receiverUrl };
-export const received = receivedRequests;
+/** The webhooks (POSTs) a path received, oldest first; handshake OPTIONS requests are left out. */
+export async function received(path: string): Promise<ReceivedRequest[]> {
+  return (await receivedRequests(path)).filter((r) => r.method === "POST");
+}
 export const script = scriptAnswers;
 export type Received = ReceivedRequest;
 export type Step = ScriptStep;

@@ -5,6 +5,7 @@
 import type { Hlc } from "../clock/hlc";
 import type { VersionVector } from "../clock/vector";
 import type { JsonObject } from "../envelope/cloudevent";
+import type { FifoState } from "./fifo";
 
 export const RECORD_STATE_VERSION = 1;
 
@@ -34,6 +35,8 @@ export type RecordState = {
   chainAnchor: string;
   /** Sequence of this object's first audit entry: 1, or the carried sequence + 1 after a rekey. */
   chainStart: number;
+  /** Per-route FIFO cursors for routes that want this record's events in order (absent in old rows). */
+  fifo?: FifoState;
 };
 
 export const GENESIS_HASH = "0".repeat(64);

@@ -9,22 +9,26 @@ import type { Region } from "../record/region";
 import { matchesAll } from "./filter";
 import type { RoutingTable } from "./route";
 
-export type PlannedDestination = { route: string; region: Region };
+/** `fifo`: the route wants this record's events one at a time, in sequence order. */
+export type PlannedDestination = { route: string; region: Region; fifo?: true };
 
 /** Disabled routes get nothing; paused ones are planned and held back by the consumer. */
 export function planDestinations(table: RoutingTable | null, event: ChangeEvent): PlannedDestination[] {
   if (!table) return [];
   const attributes = event as unknown as Record<string, unknown>;
-  return table.routes.filter((r) => r.status !== "disabled" && matchesAll(r.filter, attributes)).map((r) => ({ route: r.id, region: r.region }));
+  return table.routes
+    .filter((r) => r.status !== "disabled" && matchesAll(r.filter, attributes))
+    .map((r) => (r.ordering === "per-record" || r.guarantee === "exactly-once" ? { route: r.id, region: r.region, fifo: true as const } : { route: r.id, region: r.region }));
 }
 
 export type PlannedEvent = { event: ChangeEvent; destinations: readonly PlannedDestination[]; routingVersion: number };
 
 export type RecordRef = { tenant: string; recordRegion: Region; recordType: string; recordId: string };
 
-export function deliverMessages(record: RecordRef, planned: PlannedEvent): { region: Region; message: DeliverMessage }[] {
+/** `include` lets the record's FIFO cursors hold back routes whose previous event is still out. */
+export function deliverMessages(record: RecordRef, planned: PlannedEvent, include: (d: PlannedDestination) => boolean = () => true): { region: Region; message: DeliverMessage }[] {
   const byRegion = new Map<Region, string[]>();
-  for (const d of planned.destinations) byRegion.set(d.region, [...(byRegion.get(d.region) ?? []), d.route]);
+  for (const d of planned.destinations) if (include(d)) byRegion.set(d.region, [...(byRegion.get(d.region) ?? []), d.route]);
   return [...byRegion].map(([region, routes]) => ({
     region,
     message: {

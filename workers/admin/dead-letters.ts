@@ -86,12 +86,17 @@ deadLetters.post("/:tenant/dead-letters/:id/replay", async (c) => {
   return c.json(await getDeadLetter(c.env.DB, tenant.id, dl.id), 202);
 });
 
+/** Skipping also tells the record's object, so a FIFO stream blocked on this event moves on. */
 deadLetters.post("/:tenant/dead-letters/:id/skip", async (c) => {
-  const tenant = c.req.param("tenant");
+  const tenant = await tenantOr404(c.env, c.req.param("tenant"));
   const id = c.req.param("id");
-  if (!(await getDeadLetter(c.env.DB, tenant, id))) throw notFound(`dead letter "${id}"`);
-  if (!(await closeDeadLetter(c.env.DB, tenant, id, "skipped", Date.now()))) throw new HttpProblem(409, "dead-letter-closed", "Dead letter already closed");
-  return c.json(await getDeadLetter(c.env.DB, tenant, id));
+  const dl = await getDeadLetter(c.env.DB, tenant.id, id);
+  if (!dl) throw notFound(`dead letter "${id}"`);
+  if (!(await closeDeadLetter(c.env.DB, tenant.id, id, "skipped", Date.now()))) throw new HttpProblem(409, "dead-letter-closed", "Dead letter already closed");
+  const slash = dl.subject.indexOf("/");
+  const record = { tenant: tenant.id, region: tenant.region, recordType: dl.subject.slice(0, slash), recordId: dl.subject.slice(slash + 1) };
+  await masterRecordStub(c.env.MASTER_RECORD, record, residencyMode(c.env.EU_JURISDICTION)).skipFifo(dl.routeId, dl.sequence);
+  return c.json(await getDeadLetter(c.env.DB, tenant.id, id));
 });
 
 deadLetters.get("/:tenant/routes/:route/deliveries", async (c) => {

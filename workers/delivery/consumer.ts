@@ -80,13 +80,22 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
   done.forEach((m) => m.ack());
 }
 
+const DISPOSITION = { delivered: "delivered", "given-up": "given-up", retry: "retrying", "dead-letter": "dead-lettered" } as const;
+
+function isFifo(target: DeliveryTarget): boolean {
+  return target.ordering === "per-record" || target.guarantee === "exactly-once";
+}
+
 async function processMessage(env: Env, msg: DeliverMessage, targets: Map<string, DeliveryTarget>, work: Work, clock: Clock): Promise<void> {
   const outcomes: DeliveryOutcome[] = [];
   await Promise.all(
     msg.routes.map(async (sent) => {
       const target = targets.get(sent.id) ?? null;
       const gate = beforeAttempt(target);
-      if (gate.kind === "drop") return;
+      if (gate.kind === "drop") {
+        // Reported so the record's trail says why, and a FIFO cursor never waits on a dead route.
+        return void outcomes.push({ route: sent.id, attempt: sent.attempt, outcome: "dropped", disposition: "given-up", at: clock.now(), latencyMs: 0, final: true });
+      }
       if (gate.kind === "defer") return void work.retries.push({ body: { ...msg, routes: [sent] }, delaySeconds: gate.delaySeconds });
 
       const record = await deliverOnce(target!, msg.event, clock.now(), sent.attempt);
@@ -95,15 +104,28 @@ async function processMessage(env: Env, msg: DeliverMessage, targets: Map<string
       work.attempts.set(`${msg.tenant}\u0000${sent.id}`, log);
 
       const next = afterAttempt(target!, sent, record, clock.random());
-      outcomes.push({ route: sent.id, attempt: sent.attempt, outcome: record.outcome, ...(record.httpStatus ? { httpStatus: record.httpStatus } : {}), at: record.at, latencyMs: record.latencyMs, final: next.kind !== "retry" });
+      outcomes.push({
+        route: sent.id,
+        attempt: sent.attempt,
+        outcome: record.outcome,
+        disposition: DISPOSITION[next.kind],
+        ...(record.httpStatus ? { httpStatus: record.httpStatus } : {}),
+        at: record.at,
+        latencyMs: record.latencyMs,
+        final: next.kind !== "retry",
+      });
       if (next.kind === "retry") work.retries.push({ body: { ...msg, routes: [next.next] }, delaySeconds: next.delaySeconds });
-      if (next.kind === "dead-letter") work.deadLetters.push(deadLetterFor(env, msg, sent, next.history, next.reason, clock.now()));
+      if (next.kind === "dead-letter") {
+        // On a FIFO route the dead letter holds back every later event of this record (P0).
+        const fifo = isFifo(target!);
+        work.deadLetters.push(deadLetterFor(env, msg, sent, next.history, fifo ? `ordering blocked: ${next.reason}` : next.reason, fifo ? "P0" : "P4", clock.now()));
+      }
     }),
   );
   if (outcomes.length > 0) await reportOutcomes(env, msg, outcomes);
 }
 
-function deadLetterFor(env: Env, msg: DeliverMessage, sent: RouteAttempt, history: RouteAttempt["history"], reason: string, nowMs: number): D1PreparedStatement {
+function deadLetterFor(env: Env, msg: DeliverMessage, sent: RouteAttempt, history: RouteAttempt["history"], reason: string, severity: string, nowMs: number): D1PreparedStatement {
   return insertDeadLetter(env.DB, {
     tenant: msg.tenant,
     routeId: sent.id,
@@ -114,18 +136,25 @@ function deadLetterFor(env: Env, msg: DeliverMessage, sent: RouteAttempt, histor
     attempts: history,
     reason,
     generation: sent.generation,
-    severity: "P4",
+    severity,
     createdAt: nowMs,
   });
 }
 
-/** The record's own trail of who got what; a failure here never blocks delivery. */
+/**
+ * The record's own trail of who got what, and the release of its FIFO routes' next events.
+ * Transient RPC failures are retried a few times; a report that still fails is logged (the
+ * attempt log and dead letters keep the outcome) and never fails the deliveries already made.
+ */
 async function reportOutcomes(env: Env, msg: DeliverMessage, outcomes: DeliveryOutcome[]): Promise<void> {
-  try {
-    const stub = masterRecordStub(env.MASTER_RECORD, { tenant: msg.tenant, region: msg.recordRegion, recordType: msg.recordType, recordId: msg.recordId }, residencyMode(env.EU_JURISDICTION));
-    await stub.recordDeliveries(Number(msg.event.sequence), outcomes);
-  } catch (err) {
-    console.error("could not report delivery outcomes to the master record", err);
+  const stub = masterRecordStub(env.MASTER_RECORD, { tenant: msg.tenant, region: msg.recordRegion, recordType: msg.recordType, recordId: msg.recordId }, residencyMode(env.EU_JURISDICTION));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await stub.recordDeliveries(Number(msg.event.sequence), outcomes);
+    } catch (err) {
+      if (attempt >= 3) return void console.error("could not report delivery outcomes to the master record", err);
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
   }
 }
 
@@ -138,7 +167,7 @@ export async function consumeDeliveryDlq(batch: MessageBatch, env: Env, clock: C
       continue;
     }
     const msg = m.body;
-    for (const sent of msg.routes) statements.push(deadLetterFor(env, msg, sent, sent.history, `the delivery consumer failed ${m.attempts} times on this message (platform DLQ)`, clock.now()));
+    for (const sent of msg.routes) statements.push(deadLetterFor(env, msg, sent, sent.history, `the delivery consumer failed ${m.attempts} times on this message (platform DLQ)`, "P4", clock.now()));
   }
   if (statements.length > 0) await env.DB.batch(statements);
   batch.ackAll();
