@@ -2,9 +2,11 @@
 import { app } from "./app";
 import { writeAuditSegments } from "./audit/segment-writer";
 import { consumeDeliveries, consumeDeliveryDlq } from "./delivery/consumer";
+import { pruneExpired } from "./maintenance";
 import { REGIONS, type Region } from "../shared/record/region";
 
 export { MasterRecord } from "../durable-objects/master-record";
+export { RouteHealth } from "../durable-objects/route-health";
 
 function regionOf(queue: string, suffix: string): Region | null {
   const m = /^deliveries-(us|eu|ap)(-dlq)?$/.exec(queue);
@@ -20,5 +22,9 @@ export default {
     if (regionOf(batch.queue, "-dlq")) return consumeDeliveryDlq(batch, env);
     console.error(`no consumer for queue ${batch.queue}; retrying`);
     batch.retryAll({ delaySeconds: 60 });
+  },
+  async scheduled(controller, env) {
+    const pruned = await pruneExpired(env.DB, controller.scheduledTime);
+    console.log("maintenance", JSON.stringify(pruned));
   },
 } satisfies ExportedHandler<Env>;
