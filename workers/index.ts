@@ -23,7 +23,7 @@ export default {
     console.error(`no consumer for queue ${batch.queue}; retrying`);
     batch.retryAll({ delaySeconds: 60 });
   },
-  async scheduled(controller, env) {
+  async scheduled(controller, env, _ctx) {
     const pruned = await pruneExpired(env.DB, controller.scheduledTime);
     console.log("maintenance", JSON.stringify(pruned));
   },

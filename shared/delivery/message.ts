@@ -19,6 +19,8 @@ export type AttemptRecord = {
   latencyMs: number;
   /** First 2 KiB of the response body, or the network error's message. */
   excerpt?: string;
+  /** A 429/503's Retry-After, in seconds (capped at 24 h). */
+  retryAfterSeconds?: number;
 };
 
 export type RouteAttempt = {
@@ -28,6 +30,8 @@ export type RouteAttempt = {
   /** Incremented by each replay of a dead letter, so its id differs from the first one's. */
   generation: number;
   history: AttemptRecord[];
+  /** Unix ms when this route's delivery was first deferred (breaker, rate, in-flight, Retry-After). */
+  deferredSince?: number;
 };
 
 export type DeliverMessage = {

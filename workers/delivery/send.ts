@@ -5,6 +5,7 @@
  */
 import type { AttemptRecord } from "../../shared/delivery/message";
 import { webhookRequest } from "../../shared/delivery/http-binding";
+import { parseRetryAfter } from "../../shared/delivery/retry-after";
 import { signWebhook } from "../../shared/delivery/signing";
 import type { DeliveryTarget } from "../../shared/routing/route";
 
@@ -43,6 +44,11 @@ export async function deliverOnce(target: SendTarget, event: Readonly<Record<str
   const outcome = res.status >= 200 && res.status < 300 ? "delivered" : "failed";
   const record: AttemptRecord = { at, attempt, outcome, httpStatus: res.status, latencyMs };
   if (excerpt) record.excerpt = excerpt;
+  // 429 and 503 may say when to come back (RFC 9110 §10.2.3); honoured by the route's health.
+  if (res.status === 429 || res.status === 503) {
+    const retryAfter = parseRetryAfter(res.headers.get("retry-after"), Date.now());
+    if (retryAfter !== null) record.retryAfterSeconds = retryAfter;
+  }
   return record;
 }
 
