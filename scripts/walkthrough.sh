@@ -32,7 +32,7 @@ echo "location key: ${KEY:0:12}…"
 step "3. Push a change with the location key"
 run curl -sS --fail-with-body -X POST "$BASE/v1/changes" \
   -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
-  -d '{"changes":[{"id":"evt-1","recordType":"customer","recordId":"c-42","op":"insert","occurredAt":"2026-11-28T10:00:00Z","data":{"name":"Ada","email":"ada@example.com"}}]}'
+  -d '{"changes":[{"id":"evt-1","recordType":"customer","recordId":"c-42","op":"insert","occurredAt":"2026-11-28T01:00:00Z","data":{"name":"Ada","email":"ada@example.com"}}]}'
 
 step "4. Read the record's audit trail"
 run curl -sS --fail-with-body "$BASE/admin/v1/tenants/acme/records/customer/c-42/audit" \

@@ -251,3 +251,13 @@ describe("rekey hand-off: carryState / adoptCarriedState", () => {
     expect(behind).toMatchObject({ lamport: 20, hlc: { wall: NOW + 90_000, logical: 0 } });
   });
 });
+
+describe("occurredAt far in the future", () => {
+  it("is refused (it would win every last-writer-wins conflict); five minutes ahead is still fine", () => {
+    const now = Date.UTC(2026, 10, 28, 12);
+    const ctx = { tenant: "t", location: "l", typePrefix: "io.changecast", recordType: "customer", recordId: "r", now, eventId: "01a2202b-9a41-7564-88d8-6745b644116c", maxSkewMs: 500 };
+    const at = (ms: number) => ({ id: "c", recordType: "customer", recordId: "r", op: "update" as const, occurredAt: new Date(now + ms).toISOString(), data: { a: 1 } });
+    expect(applyChange(initialRecordState(), at(5 * 60_000), ctx).ok).toBe(true);
+    expect(applyChange(initialRecordState(), at(5 * 60_000 + 1000), ctx)).toEqual({ ok: false, error: { field: "occurredAt", reason: "301 s in the future (limit 300 s); fix the sender's clock" } });
+  });
+});

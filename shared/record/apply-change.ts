@@ -22,11 +22,20 @@ export type ApplyContext = {
   dataschema?: string;
 };
 
+/**
+ * occurredAt is the location's wall clock and, without an `hlc`, the change's clock for
+ * last-writer-wins: a time far in the future would win every conflict, so it is refused.
+ */
+export const MAX_FUTURE_OCCURRED_AT_MS = 5 * 60_000;
+
 export type Applied = { ok: true; state: RecordState; event: ChangeEvent };
 export type Refused = { ok: false; error: ItemError };
 
 export function applyChange(state: RecordState, change: Change, ctx: ApplyContext): Applied | Refused {
   if (state.rekeyedTo) return refuse("recordId", `record was rekeyed to "${state.rekeyedTo}"; send changes to the new id`);
+
+  const aheadMs = Date.parse(change.occurredAt) - ctx.now;
+  if (aheadMs > MAX_FUTURE_OCCURRED_AT_MS) return refuse("occurredAt", `${Math.round(aheadMs / 1000)} s in the future (limit ${MAX_FUTURE_OCCURRED_AT_MS / 1000} s); fix the sender's clock`);
 
   const stamped = stampClock(state.hlc, change.hlc, ctx);
   if (!stamped.ok) return stamped;
