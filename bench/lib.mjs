@@ -1,0 +1,194 @@
+/**
+ * What the bench loops share: a copy of the sources to run, `wrangler dev` as a child process
+ * with its own state and a scan of its log, admin/ingest calls, statistics, the environment
+ * block and the results file. Plain Node (fetch only): the child gets Node 22 from node_modules.
+ *
+ * Why a child `wrangler dev` rather than unstable_startWorker in this process:
+ * - it is the very server `npm run dev` runs (same bundling, bindings, local queues);
+ * - a crash of wrangler or workerd under queue load (reported with ~20,000 local queue messages
+ *   in one run) ends the child, which we report, instead of the process doing the measuring;
+ * - its own process group makes cleanup one kill.
+ * The server runs on a copy of the committed sources (HEAD, via git archive) in a temporary
+ * directory: figures belong to a commit, and edits made meanwhile cannot reload the Worker
+ * mid-run. `--worktree` copies the working tree instead (uncommitted changes).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { delimiter, dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = join(root, "node_modules", ".bin");
+// node_modules/.bin first: it holds Node 22 (devDependency `node`), which wrangler 4 needs.
+const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${bin}${delimiter}${process.env.PATH ?? ""}` };
+const wrangler = join(bin, "wrangler");
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : null);
+export const median = (xs) => percentile([...xs].filter((x) => x !== null).sort((a, b) => a - b), 50);
+export const round = (x, digits = 1) => (x === null || x === undefined ? null : Number(x.toFixed(digits)));
+
+/**
+ * One bench's temporary directory, overall deadline and running server. `cleanup()` stops the
+ * server and keeps the directory (wrangler's logs) only when something failed; it is also wired
+ * to SIGINT/SIGTERM, and a last-resort exit hook never leaves workerd holding a port.
+ */
+export function benchContext({ name, deadlineMs, argv = process.argv }) {
+  const ctx = {
+    work: mkdtempSync(join(tmpdir(), `changecast-${name}-`)),
+    deadline: AbortSignal.timeout(deadlineMs),
+    worktree: argv.includes("--worktree"),
+    server: null,
+    async stopServer() {
+      const s = ctx.server;
+      ctx.server = null;
+      if (!s || s.exited) return;
+      process.kill(-s.child.pid, "SIGINT"); // the group: wrangler and its workerd processes
+      for (let i = 0; i < 40 && !s.exited; i++) await sleep(250);
+      if (!s.exited) process.kill(-s.child.pid, "SIGKILL");
+    },
+    async cleanup() {
+      await ctx.stopServer().catch(() => {});
+      if (process.exitCode) console.error(`wrangler logs kept in ${ctx.work}`);
+      else rmSync(ctx.work, { recursive: true, force: true });
+    },
+  };
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => void ctx.cleanup().finally(() => process.exit(130)));
+  process.on("exit", () => ctx.server && !ctx.server.exited && process.kill(-ctx.server.child.pid, "SIGKILL"));
+  return ctx;
+}
+
+/** The sources (HEAD, or the working tree) in `work/app`, with the example secrets as .dev.vars. */
+export function snapshotSources(ctx) {
+  const app = join(ctx.work, "app");
+  if (ctx.worktree) {
+    const skip = new Set(["node_modules", ".git", ".wrangler", ".dev.vars", join("bench", "results")]);
+    cpSync(root, app, { recursive: true, filter: (src) => !skip.has(relative(root, src)) });
+  } else {
+    mkdirSync(app);
+    const tar = join(ctx.work, "head.tar");
+    const archive = spawnSync("git", ["archive", "--format=tar", "-o", tar, "HEAD"], { cwd: root, encoding: "utf8" });
+    const untar = archive.status === 0 && spawnSync("tar", ["-xf", tar, "-C", app], { encoding: "utf8" });
+    if (!untar || untar.status !== 0) throw new Error(`could not copy HEAD: ${archive.stderr}${untar?.stderr ?? ""}`);
+  }
+  symlinkSync(join(root, "node_modules"), join(app, "node_modules"), "dir");
+  const vars = readFileSync(join(app, ".dev.vars.example"), "utf8");
+  writeFileSync(join(app, ".dev.vars"), vars);
+  const token = vars.match(/^ADMIN_TOKEN=(.*)$/m)?.[1]?.trim();
+  if (!token) throw new Error(".dev.vars.example has no ADMIN_TOKEN");
+  return { app, token };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * `wrangler dev` on a free port with a fresh `--persist-to` directory (migrations applied to it
+ * first). The returned server counts, from wrangler's log, each queue's consumer batches and
+ * messages (`queues[name]`: batches, delivered, acked, lastAt) and keeps error lines.
+ */
+export async function startServer(ctx, app, name) {
+  const state = join(ctx.work, `state-${name}`);
+  const log = join(ctx.work, `wrangler-${name}.log`);
+  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "changecast", "--local", "--persist-to", state], {
+    cwd: app, env: { ...childEnv, CI: "true" }, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8",
+  });
+  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
+
+  const port = await freePort();
+  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false"], {
+    cwd: app, env: childEnv, stdio: ["ignore", "pipe", "pipe"], detached: true,
+  });
+  const s = { child, log, base: `http://127.0.0.1:${port}`, exited: null, buildFailed: false, queues: {}, lastQueueAt: 0, errors: [] };
+  const out = createWriteStream(log);
+  let partial = "";
+  const scan = (chunk) => {
+    out.write(chunk);
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop();
+    for (const raw of lines) {
+      const line = raw.replace(/\x1b\[[0-9;]*m/g, "");
+      // "[wrangler:info] QUEUE changecast-audit 12/12 (31ms)": one consumer batch, acked/total.
+      const q = line.match(/QUEUE (\S+) (\d+)\/(\d+)/);
+      if (q) {
+        const stats = (s.queues[q[1]] ??= { batches: 0, delivered: 0, acked: 0, lastAt: 0 });
+        stats.batches += 1;
+        stats.acked += Number(q[2]);
+        stats.delivered += Number(q[3]);
+        stats.lastAt = s.lastQueueAt = Date.now();
+      }
+      else if (/Build failed/.test(line)) s.buildFailed = true; // wrangler would wait for an edit
+      if (!q && /error|✘/i.test(line) && !/Request\.cf|ENOTFOUND|getaddrinfo/.test(line)) s.errors.push(line.trim());
+    }
+  };
+  child.stdout.on("data", scan);
+  child.stderr.on("data", scan);
+  child.on("exit", (code, signal) => (s.exited = { code, signal }));
+  ctx.server = s;
+
+  for (const started = Date.now(); Date.now() - started < 90_000; await sleep(500)) {
+    if (s.exited || s.buildFailed) throw new Error(`wrangler dev ${s.buildFailed ? "could not build the Worker" : `exited (${JSON.stringify(s.exited)})`}; see ${log}`);
+    try {
+      if ((await fetch(s.base, { signal: AbortSignal.timeout(2000) })).ok) return s;
+    } catch {} // not listening yet
+  }
+  throw new Error(`wrangler dev did not answer within 90 s; see ${log}`);
+}
+
+/** Waits until no queue consumer batch was logged for `quietMs` (at most `maxMs`); answers how long after `since` the last one ran. */
+export async function drainQueues(s, { since, quietMs = 5000, maxMs = 60_000 }) {
+  for (const until = Date.now() + maxMs; Date.now() < until && Date.now() - s.lastQueueAt < quietMs && !s.exited; ) await sleep(500);
+  return round(Math.max(0, s.lastQueueAt - since) / 1000);
+}
+
+/** A JSON call with a bearer token; throws on a non-2xx answer. */
+export async function call(ctx, base, method, path, token, body, timeoutMs = 60_000) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.any([ctx.deadline, AbortSignal.timeout(timeoutMs)]),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+function gitState(worktree) {
+  const rev = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim();
+  if (worktree) return { commit: rev || null, sources: "worktree" };
+  const dirty = spawnSync("git", ["status", "--porcelain", "--", "workers", "durable-objects", "shared", "wrangler.toml", "migrations"], { cwd: root, encoding: "utf8" }).stdout.trim() !== "";
+  return { commit: rev || null, sources: "HEAD", worktreeDiffersFromHead: dirty };
+}
+
+/** Call `loadAverage()` before the runs and pass it here after them. */
+export const loadAverage = () => loadavg().map((x) => round(x, 2));
+
+export function environment(ctx, loadBefore) {
+  return {
+    ...gitState(ctx.worktree), cpus: cpus().length,
+    // 1/5/15-minute load averages: anything else running on the machine skews the figures.
+    loadAverage: { before: loadBefore, after: loadAverage() }, cpuModel: cpus()[0]?.model ?? null, benchNode: process.version,
+    wrangler: JSON.parse(readFileSync(join(root, "node_modules/wrangler/package.json"), "utf8")).version,
+    workerNode: JSON.parse(readFileSync(join(root, "node_modules/node/package.json"), "utf8")).version,
+  };
+}
+
+/** Writes bench/results/<bench>-<yyyy-mm-dd>.json atomically; answers its path relative to the root. */
+export function writeResults(report) {
+  const dir = join(root, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${report.bench}-${report.date.slice(0, 10)}.json`);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+  return relative(root, file);
+}
