@@ -104,19 +104,24 @@ function readEvent(headers, body) {
 
 const fingerprint = (secret) => `${secret.slice(0, 10)}…`;
 
-/** Two lines per webhook: verification and envelope, then what changed. */
+/** Three lines per webhook: the verdict on its signature, its envelope, what changed. */
 function describe(w, label = w.path) {
   const e = w.event ?? {};
-  const check = w.verifiedWith ? `✔ signature verified with ${w.verifiedWith}` : w.secretsTried ? `✘ signature NOT verified (${w.verifyError})` : "· signature not checked (no secret given)";
-  const seq = e.sequence === undefined ? "?" : Number(e.sequence);
+  const signatures = String(w.headers["webhook-signature"] ?? "").split(" ").filter(Boolean).length;
+  // Several signatures: a secret rotation is under way and both secrets sign (Standard Webhooks).
+  const rotation = signatures > 1 ? ` (${signatures} signatures: a rotation is under way)` : "";
+  const check = w.verifiedWith
+    ? `✔ signature verified with ${w.verifiedWith}${rotation}`
+    : w.secretsTried ? `✘ signature NOT verified (${w.verifyError}): answered 401` : "· signature not checked (no secret given)";
+  const envelope = [e.type ?? "(no type)", e.subject, e.sequence === undefined ? undefined : `seq ${Number(e.sequence)}`].filter(Boolean).join("  ");
   const d = e.data ?? {};
-  const after = d.after === undefined ? "" : ` after ${truncate(JSON.stringify(d.after), 90)}`;
-  const changed = Array.isArray(d.changed) ? ` changed [${d.changed.join(", ")}]` : "";
-  const flags = d.conflict ? " CONFLICT" : "";
+  const what = d.op
+    ? `op ${d.op}${Array.isArray(d.changed) ? ` changed [${d.changed.join(", ")}]` : ""}${d.after === undefined ? "" : ` after ${truncate(JSON.stringify(d.after), 90)}`}${d.conflict ? " CONFLICT" : ""}`
+    : truncate(JSON.stringify(e.data ?? null), 110);
   return [
     `← ${label} (${e.mode ?? "?"}) ${check}`,
-    `    webhook-id ${w.headers["webhook-id"]}  ${e.type ?? "?"}  ${e.subject ?? "?"}  seq ${seq}`,
-    `    data: op ${d.op ?? "?"}${changed}${after}${flags}${w.parseError ? ` (unreadable: ${w.parseError})` : ""}`,
+    `    webhook-id ${w.headers["webhook-id"]}  ${envelope}`,
+    `    data: ${what}${w.parseError ? ` (unreadable: ${w.parseError})` : ""}`,
   ].join("\n");
 }
 
