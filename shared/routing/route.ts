@@ -13,12 +13,26 @@ export const ORDERINGS = ["none", "per-record"] as const;
 export type Ordering = (typeof ORDERINGS)[number];
 export const CONTENT_MODES = ["structured", "binary"] as const;
 export type ContentMode = (typeof CONTENT_MODES)[number];
-export const ROUTE_STATUSES = ["active", "paused", "disabled"] as const;
+/** pending: waiting for the CloudEvents webhook handshake (deliveries are held, like paused). */
+export const ROUTE_STATUSES = ["pending", "active", "paused", "disabled"] as const;
 export type RouteStatus = (typeof ROUTE_STATUSES)[number];
 
 /** Default schedule (seconds between attempts): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const DEFAULT_RETRY_SCHEDULE: readonly number[] = [5, 300, 1800, 7200, 18000, 36000, 36000];
 export const DEFAULT_TIMEOUT_MS = 15_000;
+
+/**
+ * Circuit breaker defaults (README "Delivery guarantees"): open after 10 consecutive failures,
+ * or when ≥ 50 % of at least 20 attempts in 60 s failed; one probe after 30 s half-open.
+ */
+export type BreakerSettings = { consecutiveFailures: number; failureRatePercent: number; windowSeconds: number; minimumAttempts: number; cooldownSeconds: number };
+export const DEFAULT_BREAKER: BreakerSettings = { consecutiveFailures: 10, failureRatePercent: 50, windowSeconds: 60, minimumAttempts: 20, cooldownSeconds: 30 };
+
+/** A route failing continuously (no success) for this long is disabled. */
+export const AUTO_DISABLE_AFTER_SECONDS = 5 * 24 * 3600;
+
+/** Per-route backpressure; null = unlimited. The handshake's WebHook-Allowed-Rate can lower the rate. */
+export type Backpressure = { rateLimitPerSecond: number | null; maxInFlight: number | null };
 
 /** What the master-record object caches per tenant to match events (the routing table). */
 export type RoutingEntry = {
@@ -33,7 +47,8 @@ export type RoutingEntry = {
 export type RoutingTable = { tenant: string; version: number; routes: RoutingEntry[] };
 
 /** What the delivery consumer needs to send to one route. */
-export type DeliveryTarget = RoutingEntry & {
+export type DeliveryTarget = RoutingEntry & Backpressure & {
+  breaker: BreakerSettings;
   tenant: string;
   subscriberId: string;
   url: string;

@@ -6,18 +6,19 @@
  * explicitly; an unexpected error retries that message only (max_retries → the region DLQ).
  */
 import { v7 as uuidv7 } from "uuid";
-import { afterAttempt, beforeAttempt } from "../../shared/delivery/decide";
+import { afterAttempt, BACKPRESSURE_INCIDENT_AFTER_MS, beforeAttempt } from "../../shared/delivery/decide";
 import { isDeliverMessage, type DeliverMessage, type RouteAttempt } from "../../shared/delivery/message";
 import type { Region } from "../../shared/record/region";
 import type { DeliveryTarget } from "../../shared/routing/route";
 import type { DeliveryOutcome } from "../../durable-objects/master-record-storage";
 import { deliveryQueue } from "../../durable-objects/outbox";
 import { masterRecordStub, residencyMode } from "../../durable-objects/record-address";
-import { loadDeliveryTargets } from "../fanout/repository";
+import { closeIncidents, loadDeliveryTargets, openIncident } from "../fanout/repository";
 import { insertAttempts, type LoggedAttempt } from "./attempt-log";
 import { insertDeadLetter } from "./dead-letters";
 import { continueReplayJob, isReplayJobMessage } from "./replay";
-import { deliverOnce } from "./send";
+import { applyHealthEffects } from "./operations";
+import { attemptGuarded } from "./route-guard";
 import { secretsKey } from "../fanout/config";
 
 export type Clock = { now: () => number; random: () => number };
@@ -28,7 +29,8 @@ const MESSAGE_CONCURRENCY = 16;
 
 type Work = {
   retries: { body: DeliverMessage; delaySeconds: number }[];
-  deadLetters: D1PreparedStatement[];
+  /** Dead letters and incidents, written in one D1 batch at the end of the invocation. */
+  statements: D1PreparedStatement[];
   attempts: Map<string, { tenant: string; route: string; items: LoggedAttempt[] }>;
 };
 
@@ -53,7 +55,7 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
     targets.set(tenant, await loadDeliveryTargets(env.DB, key, tenant, ids, clock.now()));
   }
 
-  const work: Work = { retries: [], deadLetters: [], attempts: new Map() };
+  const work: Work = { retries: [], statements: [], attempts: new Map() };
   const done: Message<DeliverMessage>[] = [];
   for (let i = 0; i < valid.length; i += MESSAGE_CONCURRENCY) {
     await Promise.all(
@@ -75,7 +77,7 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
   }
   const batchId = uuidv7();
   const logRows = [...work.attempts.values()].map((a) => insertAttempts(env.DB, a.tenant, a.route, batchId, clock.now(), a.items));
-  const statements = [...work.deadLetters, ...logRows];
+  const statements = [...work.statements, ...logRows];
   if (statements.length > 0) await env.DB.batch(statements);
   done.forEach((m) => m.ack());
 }
@@ -98,7 +100,11 @@ async function processMessage(env: Env, msg: DeliverMessage, targets: Map<string
       }
       if (gate.kind === "defer") return void work.retries.push({ body: { ...msg, routes: [sent] }, delaySeconds: gate.delaySeconds });
 
-      const record = await deliverOnce(target!, msg.event, clock.now(), sent.attempt);
+      const guarded = await attemptGuarded(env, target!, msg.event, sent.attempt, clock.now);
+      if (guarded.kind === "deferred") return void defer(env, msg, sent, guarded.delaySeconds, guarded.reason, work, clock.now());
+      const record = guarded.record;
+      work.statements.push(...(await applyHealthEffects(env, target!, guarded.effects, clock.now())));
+      if (sent.deferredSince !== undefined) work.statements.push(closeIncidents(env.DB, msg.tenant, sent.id, "backpressure", clock.now()));
       const log = work.attempts.get(`${msg.tenant}\u0000${sent.id}`) ?? { tenant: msg.tenant, route: sent.id, items: [] };
       log.items.push({ ...record, eventId: msg.event.id, subject: msg.event.subject });
       work.attempts.set(`${msg.tenant}\u0000${sent.id}`, log);
@@ -114,15 +120,27 @@ async function processMessage(env: Env, msg: DeliverMessage, targets: Map<string
         latencyMs: record.latencyMs,
         final: next.kind !== "retry",
       });
-      if (next.kind === "retry") work.retries.push({ body: { ...msg, routes: [next.next] }, delaySeconds: next.delaySeconds });
+      if (next.kind === "retry") work.retries.push({ body: { ...msg, routes: [{ ...next.next, deferredSince: undefined }] }, delaySeconds: next.delaySeconds });
       if (next.kind === "dead-letter") {
         // On a FIFO route the dead letter holds back every later event of this record (P0).
         const fifo = isFifo(target!);
-        work.deadLetters.push(deadLetterFor(env, msg, sent, next.history, fifo ? `ordering blocked: ${next.reason}` : next.reason, fifo ? "P0" : "P4", clock.now()));
+        work.statements.push(deadLetterFor(env, msg, sent, next.history, fifo ? `ordering blocked: ${next.reason}` : next.reason, fifo ? "P0" : "P4", clock.now()));
       }
     }),
   );
   if (outcomes.length > 0) await reportOutcomes(env, msg, outcomes);
+}
+
+/**
+ * Backpressure: the route's health refused a permit. The same attempt goes back with a delay
+ * (it is not counted); deferred for longer than the threshold, the route gets a P3 incident.
+ */
+function defer(env: Env, msg: DeliverMessage, sent: RouteAttempt, delaySeconds: number, reason: string, work: Work, nowMs: number): void {
+  const since = sent.deferredSince ?? nowMs;
+  if (nowMs - since > BACKPRESSURE_INCIDENT_AFTER_MS) {
+    work.statements.push(openIncident(env.DB, { tenant: msg.tenant, routeId: sent.id, severity: "P3", kind: "backpressure", detail: `deliveries deferred for ${Math.round((nowMs - since) / 60_000)} min (${reason})`, openedAt: nowMs }));
+  }
+  work.retries.push({ body: { ...msg, routes: [{ ...sent, deferredSince: since }] }, delaySeconds });
 }
 
 function deadLetterFor(env: Env, msg: DeliverMessage, sent: RouteAttempt, history: RouteAttempt["history"], reason: string, severity: string, nowMs: number): D1PreparedStatement {
