@@ -2,12 +2,14 @@
 import { Hono } from "hono";
 import { admin } from "./admin";
 import { changes } from "./ingest/changes";
+import { receiverReports } from "./ingest/receiver-reports";
 import { HttpProblem, problemResponse } from "./http/problem";
 
 export const app = new Hono<{ Bindings: Env }>();
 
 app.get("/", (c) => c.json({ name: "changecast", docs: "see README.md", ingest: "/v1/changes", admin: "/admin/v1" }));
 app.route("/v1/changes", changes);
+app.route("/v1/receiver-reports", receiverReports);
 app.route("/admin/v1", admin);
 
 app.notFound((c) => problemResponse(c, new HttpProblem(404, "not-found", "Not found", { detail: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` })));
