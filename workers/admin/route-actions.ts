@@ -1,15 +1,17 @@
 /**
- * Admin: what is done to a route rather than written into it: pause, resume, secret rotation
- * (the new secret shown once) and a synchronous signed test send.
+ * Admin: what is done to a route rather than written into it: pause, resume, the webhook
+ * handshake retry, secret rotation (the new secret shown once) and a synchronous signed test send.
  */
 import { Hono, type Context } from "hono";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import { deliverOnce } from "../delivery/send";
-import { newRouteSecret, secretsKey } from "../fanout/config";
+import { newRouteSecret, secretsKey, webhookOrigin } from "../fanout/config";
+import { runHandshake } from "../fanout/handshake";
 import { getRoute, loadDeliveryTargets, rotateRouteSecret, updateRoute } from "../fanout/repository";
 import { parseBody } from "../http/json-body";
-import { notFound } from "../http/problem";
+import { HttpProblem, notFound } from "../http/problem";
+import { routeChangedMeanwhile, routePending, stateAfter } from "./routes";
 import { requireTenant, type TenantScoped } from "./tenant-scope";
 
 export const DEFAULT_OVERLAP_SECONDS = 86_400;
@@ -22,13 +24,43 @@ async function setStatus(c: Context<TenantScoped>, status: "active" | "paused") 
   const tenant = c.get("tenant").id;
   const id = c.req.param("id")!;
   const at = new Date().toISOString();
-  if (!(await updateRoute(c.env.DB, tenant, id, { status, statusReason: null }, at))) throw notFound(`route "${id}"`);
+  // Never from pending: pausing then resuming would otherwise skip the endpoint's consent.
+  if (!(await updateRoute(c.env.DB, tenant, id, { status, statusReason: null }, at, { statuses: ["active", "paused", "disabled"] }))) {
+    const route = await getRoute(c.env.DB, tenant, id, at);
+    if (!route) throw notFound(`route "${id}"`);
+    throw routePending(route);
+  }
   return c.json(await getRoute(c.env.DB, tenant, id, at));
 }
 
-/** Paused routes match nothing new; resuming (also a route the delivery worker disabled) clears the reason. */
+/**
+ * Paused routes match nothing new. Resuming also re-enables a route the delivery worker
+ * disabled (a 410, or failing for days): status active, reason cleared. A pending route
+ * (no handshake consent) answers 409 for both: run the handshake instead.
+ */
 routeActions.post("/:tenant/routes/:id/pause", (c) => setStatus(c, "paused"));
 routeActions.post("/:tenant/routes/:id/resume", (c) => setStatus(c, "active"));
+
+/**
+ * Runs the webhook handshake again against the route's URL (after the endpoint was fixed, or
+ * to re-check an active one) and answers the route: consent makes a pending route active and
+ * records the allowed rate; a refusal makes any route pending with the reason.
+ */
+routeActions.post("/:tenant/routes/:id/handshake", async (c) => {
+  const tenant = c.get("tenant").id;
+  const id = c.req.param("id");
+  const at = new Date().toISOString();
+  const route = await getRoute(c.env.DB, tenant, id, at);
+  if (!route) throw notFound(`route "${id}"`);
+  if (!route.handshake) throw new HttpProblem(409, "handshake-off", "Handshake off", { detail: `route "${id}" does not use the webhook handshake; PATCH handshake: true to turn it on` });
+  const verdict = await runHandshake(route.url, webhookOrigin(c.env), route.rateLimitPerSecond);
+  const state = stateAfter(verdict, route.status === "pending" ? { status: "active", statusReason: null } : {});
+  if (!(await updateRoute(c.env.DB, tenant, id, state, at, { statuses: [route.status], url: route.url }))) {
+    if (!(await getRoute(c.env.DB, tenant, id, at))) throw notFound(`route "${id}"`);
+    throw routeChangedMeanwhile(id);
+  }
+  return c.json(await getRoute(c.env.DB, tenant, id, at));
+});
 
 /**
  * The new secret signs from now on; every older one keeps signing too until now + overlap, so

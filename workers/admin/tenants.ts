@@ -3,9 +3,9 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { ID_PATTERN, formatLocationKey, hashLocationKey, keyHint } from "../../shared/tenancy/keys";
 import { parseBody } from "../http/json-body";
-import { conflict, notFound } from "../http/problem";
+import { conflict, invalidField, notFound } from "../http/problem";
 import { pageParams, pageOf } from "../http/pagination";
-import { getLocation, getTenant, insertLocation, insertTenant, listLocations, revokeLocation, type Tenant } from "../tenancy/repository";
+import { getLocation, getTenant, insertLocation, insertTenant, listLocations, revokeLocation, updateTenant, type Tenant } from "../tenancy/repository";
 
 const id = z.string().regex(ID_PATTERN, "lower-case letters, digits, '-' and '_'; at most 63; starts with a letter or digit");
 
@@ -16,13 +16,16 @@ const newTenant = z.strictObject({
   typePrefix: z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/, "reverse-DNS, lower case, e.g. com.example").max(100).default("io.changecast"),
 });
 
+// operationsRouteId: where the tenant's incident notices go; null stops them.
+const tenantPatch = z.strictObject({ name: newTenant.shape.name, operationsRouteId: id.nullable() }).partial();
+
 const newLocation = z.strictObject({ id, name: z.string().min(1).max(200) });
 
 export const tenants = new Hono<{ Bindings: Env }>();
 
 tenants.post("/", async (c) => {
   const input = await parseBody(c, newTenant);
-  const tenant: Tenant = { ...input, createdAt: new Date().toISOString() };
+  const tenant: Tenant = { ...input, createdAt: new Date().toISOString(), operationsRouteId: null };
   if (!(await insertTenant(c.env.DB, tenant))) throw conflict(`tenant "${input.id}" already exists`);
   return c.json(tenant, 201);
 });
@@ -31,6 +34,15 @@ tenants.get("/:tenant", async (c) => {
   const tenant = await getTenant(c.env.DB, c.req.param("tenant"));
   if (!tenant) throw notFound(`tenant "${c.req.param("tenant")}"`);
   return c.json(tenant);
+});
+
+tenants.patch("/:tenant", async (c) => {
+  const tenantId = c.req.param("tenant");
+  const input = await parseBody(c, tenantPatch);
+  const result = await updateTenant(c.env.DB, tenantId, input);
+  if (result === "no-tenant") throw notFound(`tenant "${tenantId}"`);
+  if (result === "no-route") throw invalidField("operationsRouteId", `no route "${input.operationsRouteId}" in tenant "${tenantId}"`);
+  return c.json(await getTenant(c.env.DB, tenantId));
 });
 
 tenants.post("/:tenant/locations", async (c) => {

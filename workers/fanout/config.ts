@@ -1,7 +1,7 @@
 /**
  * Fan-out configuration from the Worker's env (the key that seals route secrets; whether
- * loopback targets are allowed) and the making of route secrets. Shared by the admin API and
- * the delivery consumer.
+ * loopback targets are allowed; the webhook origin) and the making of route secrets. Shared by
+ * the admin API and the delivery consumer.
  */
 import { importSecretsKey, newSigningSecret, sealSecret } from "../../shared/delivery/secret-box";
 import { newId, type SealedSecret } from "./repository";
@@ -22,6 +22,17 @@ export function secretsKey(env: { SECRETS_KEY: string }): Promise<CryptoKey> {
 /** Loopback and private targets are SSRF vectors in production; only local dev and tests open loopback. */
 export function allowLoopbackTargets(env: { ALLOW_LOOPBACK_TARGETS?: string }): boolean {
   return env.ALLOW_LOOPBACK_TARGETS === "1";
+}
+
+/**
+ * The name changecast gives receivers in `WebHook-Request-Origin` (CloudEvents webhooks §4.1.2:
+ * one name for every sender instance of the system, e.g. "changecast.dev"). A missing or empty
+ * value throws: a handshake without an origin could only be refused, so fail loudly instead.
+ */
+export function webhookOrigin(env: { WEBHOOK_ORIGIN?: string }): string {
+  const origin = env.WEBHOOK_ORIGIN?.trim();
+  if (!origin) throw new Error("WEBHOOK_ORIGIN is not set: name this deployment's webhook origin in wrangler.toml [vars]");
+  return origin;
 }
 
 /**

@@ -4,9 +4,14 @@
  * `tenants.routing_version` in the same batch (one transaction), so a cache keyed by that
  * version can never hold a table older than one it was told about.
  */
+import { effectiveRate } from "../../shared/delivery/handshake";
 import { openSecret } from "../../shared/delivery/secret-box";
 import type { Filter } from "../../shared/routing/filter";
-import type { ContentMode, DeliveryRegion, DeliveryTarget, Guarantee, Ordering, RouteStatus, RoutingEntry, RoutingTable } from "../../shared/routing/route";
+import { DEFAULT_BREAKER, type BreakerSettings, type ContentMode, type DeliveryRegion, type DeliveryTarget, type Guarantee, type Ordering, type RouteStatus, type RoutingEntry, type RoutingTable } from "../../shared/routing/route";
+
+export { newId } from "./ids";
+// The consumer's incident writes live with the incident log; re-exported so one import serves it.
+export { closeIncidents, openIncident } from "./incidents";
 
 export type Agreements = { hipaaBaa?: boolean; glba?: boolean; dpa?: boolean };
 export type SubscriberSettings = { name: string; purposes: string[]; agreements: Agreements };
@@ -22,8 +27,18 @@ export type RouteSettings = {
   ordering: Ordering;
   retrySchedule: number[];
   timeoutMs: number;
+  /** Deliveries per second; null = unlimited. */
+  rateLimitPerSecond: number | null;
+  /** Concurrent deliveries; null = unlimited. */
+  maxInFlight: number | null;
+  /** Overrides of DEFAULT_BREAKER; `{}` = the defaults. */
+  circuitBreaker: Partial<BreakerSettings>;
+  /** Whether a new or changed URL must pass the CloudEvents webhook handshake first. */
+  handshake: boolean;
   status: RouteStatus;
   statusReason: string | null;
+  /** The endpoint's WebHook-Allowed-Rate (per second) from its last passed handshake; null = no cap. Written by the system only. */
+  allowedRate: number | null;
 };
 export type SecretInfo = { id: string; createdAt: string; expiresAt: string | null };
 /** The admin view of a route: never the secrets themselves, only when each was made and ends. */
@@ -34,6 +49,7 @@ type SubscriberRow = { tenant_id: string; id: string; name: string; purposes: st
 type RouteRow = {
   tenant_id: string; id: string; subscriber_id: string; url: string; region: DeliveryRegion; filter: string; content_mode: ContentMode;
   guarantee: Guarantee; ordering: Ordering; retry_schedule: string; timeout_ms: number; status: RouteStatus; status_reason: string | null;
+  rate_limit_per_second: number | null; max_in_flight: number | null; breaker: string | null; handshake: number; allowed_rate: number | null;
   created_at: string; updated_at: string;
 };
 
@@ -42,17 +58,14 @@ const toSubscriber = (r: SubscriberRow): Subscriber => ({
 });
 const toSettings = (r: RouteRow): RouteSettings => ({
   subscriberId: r.subscriber_id, url: r.url, region: r.region, filter: JSON.parse(r.filter), contentMode: r.content_mode, guarantee: r.guarantee,
-  ordering: r.ordering, retrySchedule: JSON.parse(r.retry_schedule), timeoutMs: r.timeout_ms, status: r.status, statusReason: r.status_reason,
+  ordering: r.ordering, retrySchedule: JSON.parse(r.retry_schedule), timeoutMs: r.timeout_ms, rateLimitPerSecond: r.rate_limit_per_second,
+  maxInFlight: r.max_in_flight, circuitBreaker: r.breaker === null ? {} : JSON.parse(r.breaker), handshake: r.handshake === 1, status: r.status,
+  statusReason: r.status_reason, allowedRate: r.allowed_rate,
 });
 const toRoute = (r: RouteRow & { secrets: string }): Route => ({
   tenant: r.tenant_id, id: r.id, ...toSettings(r), createdAt: r.created_at, updatedAt: r.updated_at, secrets: JSON.parse(r.secrets),
 });
 
-/** Public ids are prefixed (`sub_…`, `rt_…`, `sec_…`) and carry 80 random bits. */
-export function newId(prefix: "sub" | "rt" | "sec"): string {
-  const hex = Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${prefix}_${hex}`;
-}
 
 // ---- subscribers ----
 
@@ -118,10 +131,14 @@ export async function insertRoute(db: D1Database, tenant: string, id: string, s:
       // Plain INSERT: an existing id aborts the whole batch, secret and bump included (caught below).
       db
         .prepare(
-          `INSERT INTO routes (tenant_id, id, subscriber_id, url, region, filter, content_mode, guarantee, ordering, retry_schedule, timeout_ms, status, status_reason, created_at, updated_at)
-           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14 WHERE EXISTS (SELECT 1 FROM subscribers WHERE tenant_id = ?1 AND id = ?3)`,
+          `INSERT INTO routes (tenant_id, id, subscriber_id, url, region, filter, content_mode, guarantee, ordering, retry_schedule, timeout_ms, status, status_reason,
+             rate_limit_per_second, max_in_flight, breaker, handshake, allowed_rate, created_at, updated_at)
+           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19 WHERE EXISTS (SELECT 1 FROM subscribers WHERE tenant_id = ?1 AND id = ?3)`,
         )
-        .bind(tenant, id, s.subscriberId, s.url, s.region, JSON.stringify(s.filter), s.contentMode, s.guarantee, s.ordering, JSON.stringify(s.retrySchedule), s.timeoutMs, s.status, s.statusReason, secret.createdAt),
+        .bind(
+          tenant, id, s.subscriberId, s.url, s.region, JSON.stringify(s.filter), s.contentMode, s.guarantee, s.ordering, JSON.stringify(s.retrySchedule), s.timeoutMs, s.status,
+          s.statusReason, s.rateLimitPerSecond, s.maxInFlight, encodeBreaker(s.circuitBreaker), s.handshake ? 1 : 0, s.allowedRate, secret.createdAt,
+        ),
       db
         .prepare("INSERT INTO route_secrets (tenant_id, route_id, id, ciphertext, created_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM routes WHERE tenant_id = ?1 AND id = ?2)")
         .bind(tenant, id, secret.id, secret.ciphertext, secret.createdAt),
@@ -159,15 +176,31 @@ const ROUTE_COLUMNS: { [K in keyof RouteSettings]: [column: string, encode: (v: 
   ordering: ["ordering", (v) => v],
   retrySchedule: ["retry_schedule", (v) => JSON.stringify(v)],
   timeoutMs: ["timeout_ms", (v) => v],
+  rateLimitPerSecond: ["rate_limit_per_second", (v) => v],
+  maxInFlight: ["max_in_flight", (v) => v],
+  circuitBreaker: ["breaker", (v) => encodeBreaker(v)],
+  handshake: ["handshake", (v) => (v ? 1 : 0)],
   status: ["status", (v) => v],
   statusReason: ["status_reason", (v) => v],
+  allowedRate: ["allowed_rate", (v) => v],
 };
+
+/** No overrides is stored as NULL, so the defaults apply (and a later change of them too). */
+const encodeBreaker = (b: Partial<BreakerSettings>) => (Object.keys(b).length === 0 ? null : JSON.stringify(b));
+
+/**
+ * What a write expects the route to be: compare-and-set for the changes that decide where and
+ * whether a route delivers (status, URL), so a handshake verdict is never stored against a URL
+ * or a status it was not made for.
+ */
+export type RouteGuard = { statuses?: readonly RouteStatus[]; url?: string };
 
 /**
  * Writes only the given fields (pause, resume and PATCH all land here). A new subscriberId
- * must exist at the moment of the write; false when the route or that subscriber is gone.
+ * must exist at the moment of the write; false when the route or that subscriber is gone or
+ * the route does not match `guard`.
  */
-export async function updateRoute(db: D1Database, tenant: string, id: string, patch: Partial<RouteSettings>, at: string): Promise<boolean> {
+export async function updateRoute(db: D1Database, tenant: string, id: string, patch: Partial<RouteSettings>, at: string, guard: RouteGuard = {}): Promise<boolean> {
   const sets = ["updated_at = ?3"];
   const values: unknown[] = [tenant, id, at];
   let subscriberParam = 0;
@@ -178,22 +211,46 @@ export async function updateRoute(db: D1Database, tenant: string, id: string, pa
     if (key === "subscriberId") subscriberParam = values.length;
   }
   // WHERE sees the row before the SET, so the new subscriber is named by its parameter.
-  const subscriberGuard = subscriberParam === 0 ? "" : ` AND EXISTS (SELECT 1 FROM subscribers WHERE tenant_id = ?1 AND id = ?${subscriberParam})`;
+  let where = subscriberParam === 0 ? "" : ` AND EXISTS (SELECT 1 FROM subscribers WHERE tenant_id = ?1 AND id = ?${subscriberParam})`;
+  if (guard.statuses) values.push(JSON.stringify(guard.statuses)), (where += ` AND status IN (SELECT value FROM json_each(?${values.length}))`);
+  if (guard.url !== undefined) values.push(guard.url), (where += ` AND url = ?${values.length}`);
   const [updated] = await db.batch([
-    db.prepare(`UPDATE routes SET ${sets.join(", ")} WHERE tenant_id = ?1 AND id = ?2${subscriberGuard}`).bind(...values),
+    db.prepare(`UPDATE routes SET ${sets.join(", ")} WHERE tenant_id = ?1 AND id = ?2${where}`).bind(...values),
     bumpVersion(db, tenant, id),
   ]);
   return updated!.meta.changes === 1;
 }
 
-/** The route goes with its secrets; its dead letters and attempt log stay as history. */
+/**
+ * The route goes with its secrets (and stops being its tenant's operations route); its dead
+ * letters, incidents and attempt log stay as history.
+ */
 export async function deleteRoute(db: D1Database, tenant: string, id: string): Promise<boolean> {
-  const [, , deleted] = await db.batch([
+  const [, , , deleted] = await db.batch([
     bumpVersion(db, tenant, id),
     db.prepare("DELETE FROM route_secrets WHERE tenant_id = ? AND route_id = ?").bind(tenant, id),
+    db.prepare("UPDATE tenants SET operations_route_id = NULL WHERE id = ? AND operations_route_id = ?").bind(tenant, id),
     db.prepare("DELETE FROM routes WHERE tenant_id = ? AND id = ?").bind(tenant, id),
   ]);
   return deleted!.meta.changes === 1;
+}
+
+/**
+ * The delivery worker's verdict (a 410, or failing for AUTO_DISABLE_AFTER_SECONDS): status
+ * "disabled" with `reason`, and the routing version bumped in the same transaction so record
+ * objects stop planning deliveries to it. True when it changed (false: gone or already disabled).
+ */
+export async function disableRoute(db: D1Database, tenant: string, routeId: string, reason: string, atIso: string): Promise<boolean> {
+  // The bump runs first and on the same condition as the UPDATE: an already-disabled route bumps nothing.
+  const [, updated] = await db.batch([
+    db
+      .prepare("UPDATE tenants SET routing_version = routing_version + 1 WHERE id = ?1 AND EXISTS (SELECT 1 FROM routes WHERE tenant_id = ?1 AND id = ?2 AND status != 'disabled')")
+      .bind(tenant, routeId),
+    db
+      .prepare("UPDATE routes SET status = 'disabled', status_reason = ?3, updated_at = ?4 WHERE tenant_id = ?1 AND id = ?2 AND status != 'disabled'")
+      .bind(tenant, routeId, reason, atIso),
+  ]);
+  return updated!.meta.changes === 1;
 }
 
 /**
@@ -231,28 +288,49 @@ export async function loadRoutingTable(db: D1Database, tenant: string): Promise<
 }
 
 /**
- * The named routes, ready to send: unexpired secrets decrypted, newest first. Routes that do
- * not exist (deleted since the message was queued) are absent from the map.
+ * The named routes, ready to send: unexpired secrets decrypted, newest first; the rate is the
+ * lower of the route's limit and the endpoint's allowed rate; the breaker is DEFAULT_BREAKER
+ * with the route's overrides. Routes that do not exist (deleted since the message was queued)
+ * are absent from the map.
  */
 export async function loadDeliveryTargets(db: D1Database, secretsKey: CryptoKey, tenant: string, routeIds: readonly string[], nowMs: number): Promise<Map<string, DeliveryTarget>> {
-  const targets = new Map<string, DeliveryTarget>();
-  if (routeIds.length === 0) return targets;
+  if (routeIds.length === 0) return new Map();
   // json_each keeps it at one bound parameter however many routes (D1 allows 100 per query).
-  const ids = JSON.stringify(routeIds);
+  return loadTargets(db, secretsKey, tenant, ["SELECT value FROM json_each(?)", JSON.stringify(routeIds)], nowMs);
+}
+
+/** The tenant's operations route (PATCH /tenants/{t} `operationsRouteId`) whatever its status, or null when none is set. */
+export async function getOperationsTarget(db: D1Database, secretsKey: CryptoKey, tenant: string, nowMs: number): Promise<DeliveryTarget | null> {
+  const targets = await loadTargets(db, secretsKey, tenant, ["SELECT operations_route_id FROM tenants WHERE id = ?", tenant], nowMs);
+  return targets.values().next().value ?? null;
+}
+
+/** One batch: the routes whose ids the subquery `ids` (SQL with one `?`, and its value) selects, and their secrets. */
+async function loadTargets(db: D1Database, secretsKey: CryptoKey, tenant: string, ids: [sql: string, value: string], nowMs: number): Promise<Map<string, DeliveryTarget>> {
+  const targets = new Map<string, DeliveryTarget>();
+  const [idsSql, idsValue] = ids;
   const [routes, secrets] = await db.batch<RouteRow | { route_id: string; ciphertext: string }>([
-    db.prepare("SELECT * FROM routes WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))").bind(tenant, ids),
+    db.prepare(`SELECT * FROM routes WHERE tenant_id = ? AND id IN (${idsSql})`).bind(tenant, idsValue),
     db
       .prepare(
-        "SELECT route_id, ciphertext FROM route_secrets WHERE tenant_id = ? AND route_id IN (SELECT value FROM json_each(?)) AND (expires_at IS NULL OR expires_at > ?) ORDER BY route_id, created_at DESC, rowid DESC",
+        `SELECT route_id, ciphertext FROM route_secrets WHERE tenant_id = ? AND route_id IN (${idsSql}) AND (expires_at IS NULL OR expires_at > ?) ORDER BY route_id, created_at DESC, rowid DESC`,
       )
-      .bind(tenant, ids, new Date(nowMs).toISOString()),
+      .bind(tenant, idsValue, new Date(nowMs).toISOString()),
   ]);
-  for (const r of routes!.results as RouteRow[]) {
-    const { statusReason: _, ...settings } = toSettings(r);
-    targets.set(r.id, { id: r.id, tenant, ...settings, secrets: [] });
-  }
+  for (const r of routes!.results as RouteRow[]) targets.set(r.id, toTarget(tenant, toSettings(r), r.id));
   const rows = secrets!.results as { route_id: string; ciphertext: string }[];
   const opened = await Promise.all(rows.map((s) => openSecret(secretsKey, s.ciphertext)));
   rows.forEach((s, i) => targets.get(s.route_id)?.secrets.push(opened[i]!));
   return targets;
+}
+
+function toTarget(tenant: string, s: RouteSettings, id: string): DeliveryTarget {
+  return {
+    id, tenant, subscriberId: s.subscriberId, url: s.url, region: s.region, filter: s.filter, status: s.status, guarantee: s.guarantee, ordering: s.ordering,
+    contentMode: s.contentMode, retrySchedule: s.retrySchedule, timeoutMs: s.timeoutMs,
+    rateLimitPerSecond: effectiveRate(s.rateLimitPerSecond, s.allowedRate),
+    maxInFlight: s.maxInFlight,
+    breaker: { ...DEFAULT_BREAKER, ...s.circuitBreaker },
+    secrets: [],
+  };
 }

@@ -4,14 +4,17 @@
  */
 import type { Region } from "../../durable-objects/record-address";
 
-export type Tenant = { id: string; name: string; region: Region; typePrefix: string; createdAt: string };
+/** `operationsRouteId`: the route receiving the tenant's own incident notices (null = none). */
+export type Tenant = { id: string; name: string; region: Region; typePrefix: string; createdAt: string; operationsRouteId: string | null };
 export type Location = { tenant: string; id: string; name: string; keyPrefix: string; createdAt: string; revokedAt: string | null };
 export type KeyOwner = { tenant: string; location: string; region: Region; typePrefix: string; routingVersion: number; revokedAt: string | null };
 
-type TenantRow = { id: string; name: string; region: Region; type_prefix: string; created_at: string };
+type TenantRow = { id: string; name: string; region: Region; type_prefix: string; created_at: string; operations_route_id: string | null };
 type LocationRow = { tenant_id: string; id: string; name: string; key_prefix: string; created_at: string; revoked_at: string | null };
 
-const toTenant = (r: TenantRow): Tenant => ({ id: r.id, name: r.name, region: r.region, typePrefix: r.type_prefix, createdAt: r.created_at });
+const toTenant = (r: TenantRow): Tenant => ({
+  id: r.id, name: r.name, region: r.region, typePrefix: r.type_prefix, createdAt: r.created_at, operationsRouteId: r.operations_route_id,
+});
 const toLocation = (r: LocationRow): Location => ({ tenant: r.tenant_id, id: r.id, name: r.name, keyPrefix: r.key_prefix, createdAt: r.created_at, revokedAt: r.revoked_at });
 
 /** True when the row was inserted; false when the primary key already existed. */
@@ -26,6 +29,27 @@ export async function insertTenant(db: D1Database, t: Tenant): Promise<boolean> 
 export async function getTenant(db: D1Database, id: string): Promise<Tenant | null> {
   const row = await db.prepare("SELECT * FROM tenants WHERE id = ?").bind(id).first<TenantRow>();
   return row ? toTenant(row) : null;
+}
+
+export type TenantPatch = { name?: string; operationsRouteId?: string | null };
+
+/** Writes only the given fields; an operations route must be a route of the tenant at the moment of the write. */
+export async function updateTenant(db: D1Database, id: string, patch: TenantPatch): Promise<"updated" | "no-tenant" | "no-route"> {
+  const sets: string[] = [];
+  const values: unknown[] = [id];
+  let guard = "";
+  if (patch.name !== undefined) values.push(patch.name), sets.push(`name = ?${values.length}`);
+  if (patch.operationsRouteId !== undefined) {
+    values.push(patch.operationsRouteId);
+    sets.push(`operations_route_id = ?${values.length}`);
+    if (patch.operationsRouteId !== null) guard = ` AND EXISTS (SELECT 1 FROM routes WHERE tenant_id = ?1 AND id = ?${values.length})`;
+  }
+  if (sets.length > 0) {
+    const res = await db.prepare(`UPDATE tenants SET ${sets.join(", ")} WHERE id = ?1${guard}`).bind(...values).run();
+    if (res.meta.changes === 1) return "updated";
+  }
+  if (!(await getTenant(db, id))) return "no-tenant";
+  return sets.length > 0 ? "no-route" : "updated";
 }
 
 export async function insertLocation(db: D1Database, l: Location, keyHash: string): Promise<boolean> {
