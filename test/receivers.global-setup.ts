@@ -13,17 +13,38 @@
  *   Answers 204.
  * - `GET /__requests?path=/any/path` answers the recorded requests of that path, oldest first
  *   (headers lower-cased, body as text).
- * - `DELETE /__requests?path=/any/path` forgets that path's requests and script. Answers 204.
+ * - `DELETE /__requests?path=/any/path` forgets that path's requests, handshakes and script.
+ *   Answers 204.
+ *
+ * Webhook handshakes (CloudEvents "HTTP 1.1 Web Hooks for Event Delivery" §4): an `OPTIONS`
+ * carrying `WebHook-Request-Origin` is recorded apart, under `GET /__handshakes?path=…` (so
+ * the requests of a path stay the deliveries), and consents by default: `200` with
+ * `WebHook-Allowed-Origin: <the origin>`. A script step with `method: "OPTIONS"` answers it
+ * instead (exactly as given: no echo added), which is how a test scripts a refusal, a `*` or a
+ * `WebHook-Allowed-Rate`. Steps without `method` answer everything but handshakes, so a script
+ * of delivery failures set up before a route is created is not spent on its handshake; a step
+ * with another `method` answers only that method.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
 
-export type ScriptStep = number | { status: number; headers?: Record<string, string>; body?: string; delayMs?: number };
+export type ScriptStep = number | { status: number; headers?: Record<string, string>; body?: string; delayMs?: number; method?: string };
 export type ReceivedRequest = { method: string; path: string; query: string; headers: Record<string, string>; body: string; receivedAt: number };
 
 const requests = new Map<string, ReceivedRequest[]>();
+const handshakes = new Map<string, ReceivedRequest[]>();
 const scripts = new Map<string, ScriptStep[]>();
+
+/** Takes the path's first step meant for this request (see the header comment), or undefined. */
+function nextStep(path: string, method: string, handshake: boolean): ScriptStep | undefined {
+  const steps = scripts.get(path) ?? [];
+  const i = steps.findIndex((step) => {
+    const wanted = typeof step === "number" ? undefined : step.method?.toUpperCase();
+    return wanted === undefined ? !handshake : wanted === method;
+  });
+  return i === -1 ? undefined : steps.splice(i, 1)[0];
+}
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -48,8 +69,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return send(res, 204);
   }
   if (url.pathname === "/__requests" && req.method === "GET") return send(res, 200, JSON.stringify(requests.get(target) ?? []));
+  if (url.pathname === "/__handshakes" && req.method === "GET") return send(res, 200, JSON.stringify(handshakes.get(target) ?? []));
   if (url.pathname === "/__requests" && req.method === "DELETE") {
     requests.delete(target);
+    handshakes.delete(target);
     scripts.delete(target);
     return send(res, 204);
   }
@@ -57,11 +80,17 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
-  const list = requests.get(url.pathname) ?? [];
-  list.push({ method: req.method ?? "", path: url.pathname, query: url.search, headers, body, receivedAt: Date.now() });
-  requests.set(url.pathname, list);
+  const method = (req.method ?? "").toUpperCase();
+  const origin = headers["webhook-request-origin"];
+  const handshake = method === "OPTIONS" && origin !== undefined;
+  const log = handshake ? handshakes : requests;
+  const list = log.get(url.pathname) ?? [];
+  list.push({ method, path: url.pathname, query: url.search, headers, body, receivedAt: Date.now() });
+  log.set(url.pathname, list);
 
-  const step = scripts.get(url.pathname)?.shift() ?? 200;
+  const scripted = nextStep(url.pathname, method, handshake);
+  if (handshake && scripted === undefined) return send(res, 200, "", { "webhook-allowed-origin": origin, allow: "POST, OPTIONS" });
+  const step = scripted ?? 200;
   const { status, headers: answerHeaders = {}, body: answerBody = JSON.stringify({ ok: status < 300 }), delayMs = 0 } = typeof step === "number" ? { status: step } : step;
   if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
   if (!res.destroyed) send(res, status, answerBody, answerHeaders);
