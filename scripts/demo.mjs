@@ -213,7 +213,7 @@ async function demo(opts) {
       const id = w.headers["webhook-id"];
       const key = `${w.path} ${id}`;
       const again = arrived.has(key) ? "  (again: a redelivery, same webhook-id)" : "";
-      console.log(describe(w, `${w.path} → ${route?.id ?? "unknown route"}`) + again);
+      console.log(describe(w) + again);
       if (!w.verifiedWith) problems.push(`${key}: signature not verified (${w.verifyError})`);
       else if (!w.verifiedWith.startsWith(`${route?.id}'s`)) problems.push(`${key}: verified with ${w.verifiedWith}, not its own route's secret`);
       else if (!expected.has(key)) problems.push(`${key}: not expected on this route (filter?)`);
