@@ -86,6 +86,7 @@ async function run(s, key, label, changes) {
       return { id: `${label}-${n}`, recordType: "customer", recordId: `c-${record}`, op: "update", occurredAt: new Date().toISOString(), data: { name: `Customer ${record}`, visits: n, run: label } };
     }),
   );
+  const queueBefore = { ...s.queues["deliveries-us"] };
   const counts = { accepted: 0, duplicate: 0, rejected: 0, failedRequests: 0 };
   const postLatencies = [];
   let next = 0;
@@ -115,6 +116,17 @@ async function run(s, key, label, changes) {
   await Promise.race([finished, exited, new Promise((resolve) => (timer = setTimeout(resolve, ARRIVAL_TIMEOUT_MS)))]);
   clearTimeout(timer);
   const seconds = t.last > 0 ? (t.last - started) / 1000 : null;
+  // wrangler logs a batch once it is acked, after its webhooks arrived: wait for the last line.
+  for (let i = 0; i < 20 && (s.queues["deliveries-us"]?.delivered ?? 0) - (queueBefore.delivered ?? 0) < counts.accepted && !s.exited; i++) await sleep(250);
+  // The delivery consumer's share of the run (wrangler logs each batch with its duration): busy
+  // near 100 % of the run means it, not ingest, sets the pace.
+  const q = s.queues["deliveries-us"] ?? {};
+  const batchesOfRun = (q.batches ?? 0) - (queueBefore.batches ?? 0);
+  const busyMs = (q.busyMs ?? 0) - (queueBefore.busyMs ?? 0);
+  const deliveryQueue = {
+    batches: batchesOfRun, messages: (q.delivered ?? 0) - (queueBefore.delivered ?? 0), busyMs,
+    meanBatchMs: batchesOfRun ? round(busyMs / batchesOfRun) : null, busyPercent: seconds ? round((100 * busyMs) / (seconds * 1000)) : null,
+  };
   const latencies = t.latencies.sort((a, b) => a - b);
   const posts = postLatencies.sort((a, b) => a - b);
   return {
@@ -125,6 +137,7 @@ async function run(s, key, label, changes) {
     deliveriesPerSecond: seconds ? round(t.arrivals.size / seconds) : null, changesPerSecond: round(counts.accepted / ((postedAt - started) / 1000)),
     latencyMs: { p50: round(percentile(latencies, 50)), p90: round(percentile(latencies, 90)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? null) },
     postLatencyMs: { p50: round(percentile(posts, 50)), p99: round(percentile(posts, 99)) },
+    deliveryQueue,
   };
 }
 
@@ -194,7 +207,7 @@ async function main() {
   console.table([...runs, { label: "median", deliveriesPerSecond: report.results.medianDeliveriesPerSecond, latencyMs: report.results.latencyMs, changesPerSecond: report.results.medianChangesPerSecond }].map((r) => ({
     run: r.label, "deliveries/s": r.deliveriesPerSecond, "p50 ms": r.latencyMs.p50, "p99 ms": r.latencyMs.p99,
     "changes/s in": r.changesPerSecond, delivered: r.delivered === undefined ? "" : `${r.delivered}/${r.expectedDeliveries}`,
-    dup: r.duplicates ?? "", "bad sig": r.badSignatures ?? "",
+    dup: r.duplicates ?? "", "bad sig": r.badSignatures ?? "", "consumer busy %": r.deliveryQueue?.busyPercent ?? "",
   })));
   console.log(`delivery queue: ${d?.delivered ?? 0} messages in ${d?.batches ?? 0} batches; open dead letters ${deadLetters}; server errors ${s.errors.length}`);
   console.log(`wrote ${file}`);

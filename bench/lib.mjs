@@ -94,7 +94,8 @@ function freePort() {
 /**
  * `wrangler dev` on a free port with a fresh `--persist-to` directory (migrations applied to it
  * first). The returned server counts, from wrangler's log, each queue's consumer batches and
- * messages (`queues[name]`: batches, delivered, acked, lastAt) and keeps error lines.
+ * messages (`queues[name]`: batches, delivered, acked, busyMs: the sum of the batches' durations,
+ * lastAt) and keeps error lines.
  */
 export async function startServer(ctx, app, name) {
   const state = join(ctx.work, `state-${name}`);
@@ -117,13 +118,14 @@ export async function startServer(ctx, app, name) {
     partial = lines.pop();
     for (const raw of lines) {
       const line = raw.replace(/\x1b\[[0-9;]*m/g, "");
-      // "[wrangler:info] QUEUE changecast-audit 12/12 (31ms)": one consumer batch, acked/total.
-      const q = line.match(/QUEUE (\S+) (\d+)\/(\d+)/);
+      // "[wrangler:info] QUEUE changecast-audit 12/12 (31ms)": one consumer batch, acked/total, its duration.
+      const q = line.match(/QUEUE (\S+) (\d+)\/(\d+)(?: \((\d+)ms\))?/);
       if (q) {
-        const stats = (s.queues[q[1]] ??= { batches: 0, delivered: 0, acked: 0, lastAt: 0 });
+        const stats = (s.queues[q[1]] ??= { batches: 0, delivered: 0, acked: 0, busyMs: 0, lastAt: 0 });
         stats.batches += 1;
         stats.acked += Number(q[2]);
         stats.delivered += Number(q[3]);
+        stats.busyMs += Number(q[4] ?? 0);
         stats.lastAt = s.lastQueueAt = Date.now();
       }
       else if (/Build failed/.test(line)) s.buildFailed = true; // wrangler would wait for an edit
