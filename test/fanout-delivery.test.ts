@@ -1,6 +1,7 @@
 import { HTTP } from "cloudevents";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { admin, change, newTenant, push } from "./helpers";
 import { freshPath, newRoute, newSubscriber, received, receivedAtLeast, receiverUrl, script, waitFor } from "./fanout-helpers";
@@ -27,6 +28,7 @@ describe("fan-out to routes", () => {
     const [gotB] = await receivedAtLeast(b, 1);
     for (const [got, route] of [[gotA!, structured], [gotB!, binary]] as const) {
       expect(got.headers["webhook-id"]).toBe(eventId);
+      expect(got.headers["webhook-request-origin"]).toBe(env.WEBHOOK_ORIGIN); // webhook spec §4.1.2
       verifyBoth(route.secret, got);
     }
     expect(gotA!.headers["content-type"]).toBe("application/cloudevents+json");

@@ -95,6 +95,6 @@ routeActions.post("/:tenant/routes/:id/test", async (c) => {
     datacontenttype: "application/json",
     data: { message: "changecast test event", route: id },
   };
-  const attempt = await deliverOnce(target, event, now, 1);
+  const attempt = await deliverOnce(target, event, now, 1, webhookOrigin(c.env));
   return c.json({ delivered: attempt.outcome === "delivered", attempt });
 });

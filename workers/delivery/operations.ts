@@ -8,7 +8,7 @@
 import { v7 as uuidv7 } from "uuid";
 import type { HealthEffects } from "../../shared/delivery/route-health";
 import type { DeliveryTarget } from "../../shared/routing/route";
-import { secretsKey } from "../fanout/config";
+import { secretsKey, webhookOrigin } from "../fanout/config";
 import { closeIncidents, disableRoute, getOperationsTarget, openIncident } from "../fanout/repository";
 import { deliverOnce } from "./send";
 
@@ -30,7 +30,7 @@ export async function sendOperationalEvent(env: Env, tenant: string, route: Deli
       data: { route: route.id, subscriberId: route.subscriberId, url: route.url, detail },
       tenant,
     };
-    const result = await deliverOnce(ops, event, nowMs, 1);
+    const result = await deliverOnce(ops, event, nowMs, 1, webhookOrigin(env));
     if (result.outcome !== "delivered") console.error(`operational event ${type} not delivered`, JSON.stringify(result));
   } catch (err) {
     console.error("operational event failed", err);

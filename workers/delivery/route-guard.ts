@@ -7,6 +7,7 @@ import type { AttemptRecord } from "../../shared/delivery/message";
 import type { DeferReason, HealthConfig, HealthEffects } from "../../shared/delivery/route-health";
 import type { DeliveryTarget } from "../../shared/routing/route";
 import { routeHealthStub } from "../../durable-objects/route-health";
+import { webhookOrigin } from "../fanout/config";
 import { deliverOnce } from "./send";
 
 export type Guarded = { kind: "deferred"; delaySeconds: number; reason: DeferReason } | { kind: "attempted"; record: AttemptRecord; effects: HealthEffects };
@@ -22,7 +23,7 @@ export async function attemptGuarded(env: Env, target: DeliveryTarget, event: Re
   if (!permit.ok) return { kind: "deferred", delaySeconds: permit.delaySeconds, reason: permit.reason };
   let record: AttemptRecord;
   try {
-    record = await deliverOnce(target, event, now(), attempt);
+    record = await deliverOnce(target, event, now(), attempt, webhookOrigin(env));
   } catch (err) {
     // deliverOnce does not throw for what the receiver does; free the lease whatever happened.
     await health.release(cfg, permit.leaseId, { outcome: "error" }).catch(() => {});

@@ -14,14 +14,18 @@ export const EXCERPT_BYTES = 2048;
 
 type SendTarget = Pick<DeliveryTarget, "url" | "contentMode" | "secrets" | "timeoutMs">;
 
-export async function deliverOnce(target: SendTarget, event: Readonly<Record<string, unknown>> & { id: string }, nowMs: number, attempt: number): Promise<AttemptRecord> {
+/**
+ * `origin`: our WEBHOOK_ORIGIN, sent as WebHook-Request-Origin on every delivery (CloudEvents
+ * "HTTP 1.1 Web Hooks for Event Delivery" §4.1.2), so receivers can tell whose calls they get.
+ */
+export async function deliverOnce(target: SendTarget, event: Readonly<Record<string, unknown>> & { id: string }, nowMs: number, attempt: number, origin: string): Promise<AttemptRecord> {
   const { headers, body } = webhookRequest(event, target.contentMode);
   // Standard Webhooks: webhook-id is the event id, stable across retries, so receivers dedupe on it.
   const timestamp = Math.floor(nowMs / 1000);
   const signature = await signWebhook(target.secrets, event.id, timestamp, body);
   const init: RequestInit = {
     method: "POST",
-    headers: { ...headers, "webhook-id": event.id, "webhook-timestamp": String(timestamp), "webhook-signature": signature, "user-agent": USER_AGENT },
+    headers: { ...headers, "webhook-id": event.id, "webhook-timestamp": String(timestamp), "webhook-signature": signature, "webhook-request-origin": origin, "user-agent": USER_AGENT },
     body,
     // A redirect could point anywhere (an internal address the URL check never saw): 3xx is a
     // failure the subscriber fixes by updating the route, never followed.
