@@ -82,6 +82,11 @@ describe("fan-out to routes", () => {
       return res.json.items.length >= 3 ? res.json.items : null;
     });
     expect(log.map((a: any) => a.outcome).sort()).toEqual(["delivered", "failed", "failed"]);
+    // Pages of the attempt log, newest first, cut at attempt granularity.
+    const first = await admin("GET", `/tenants/${tenant}/routes/${route.id}/deliveries?limit=2`);
+    const second = await admin("GET", `/tenants/${tenant}/routes/${route.id}/deliveries?limit=2&cursor=${first.json.nextCursor}`);
+    expect([...first.json.items, ...second.json.items].map((a: any) => a.attempt)).toEqual([3, 2, 1]);
+    expect(second.json.nextCursor).toBeNull();
   });
 
   it("does not follow a 3xx: it is a failed attempt", async () => {

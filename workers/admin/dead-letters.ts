@@ -9,7 +9,7 @@ import { parseBody } from "../http/json-body";
 import { encodeCursor, pageParams } from "../http/pagination";
 import { HttpProblem, invalidField, notFound } from "../http/problem";
 import { getTenant, type Tenant } from "../tenancy/repository";
-import { recentAttempts } from "../delivery/attempt-log";
+import { recentAttempts, type AttemptCursor } from "../delivery/attempt-log";
 import { closeDeadLetter, getDeadLetter, listDeadLetters, type DeadLetterStatus } from "../delivery/dead-letters";
 import { getReplayJob, replayDeadLetter, routeRegions, startReplayJob } from "../delivery/replay";
 
@@ -103,8 +103,13 @@ deadLetters.get("/:tenant/routes/:route/deliveries", async (c) => {
   const page = pageParams(c);
   const status = z.enum(["delivered", "failed", "timeout", "error"]).optional().safeParse(c.req.query("status"));
   if (!status.success) throw invalidField("status", "delivered, failed, timeout or error");
-  const items = await recentAttempts(c.env.DB, c.req.param("tenant"), c.req.param("route"), status.data, page.limit);
-  return c.json({ items, nextCursor: null });
+  let after: AttemptCursor | null = null;
+  if (page.after) {
+    const [createdAt, id, skip] = page.after.split("|");
+    after = { createdAt: Number(createdAt), id: id ?? "", skip: Number(skip) };
+  }
+  const { items, next } = await recentAttempts(c.env.DB, c.req.param("tenant"), c.req.param("route"), status.data, page.limit, after);
+  return c.json({ items, nextCursor: next ? encodeCursor(`${next.createdAt}|${next.id}|${next.skip}`) : null });
 });
 
 deadLetters.get("/:tenant/records/:recordType/:recordId/deliveries", async (c) => {

@@ -34,7 +34,8 @@ async function setStatus(c: Context<TenantScoped>, status: "active" | "paused") 
 }
 
 /**
- * Paused routes match nothing new. Resuming also re-enables a route the delivery worker
+ * Paused routes still match events; their deliveries wait (re-checked every minute) and go out
+ * after resume. Resuming also re-enables a route the delivery worker
  * disabled (a 410, or failing for days): status active, reason cleared. A pending route
  * (no handshake consent) answers 409 for both: run the handshake instead.
  */
