@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { admin } from "./admin";
 import { changes } from "./ingest/changes";
 import { receiverReports } from "./ingest/receiver-reports";
+import { registry } from "./registry";
 import { HttpProblem, problemResponse } from "./http/problem";
 
 export const app = new Hono<{ Bindings: Env }>();
@@ -11,6 +12,7 @@ app.get("/", (c) => c.json({ name: "changecast", docs: "see README.md", ingest: 
 app.route("/v1/changes", changes);
 app.route("/v1/receiver-reports", receiverReports);
 app.route("/admin/v1", admin);
+app.route("/registry/t/:tenant", registry);
 
 app.notFound((c) => problemResponse(c, new HttpProblem(404, "not-found", "Not found", { detail: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` })));
 
