@@ -3,23 +3,25 @@
  * reader schema? Each reader node is checked on its own (a conjunction holds when each part does);
  * the writer's unions are split into branches first, and each keyword family then compares only
  * the JSON types both sides can produce. A pair met again while being checked is a cycle through
- * recursive `$ref`s and is assumed to hold: co-induction, sound because documents are finite trees.
+ * recursive `$ref`s and is assumed to hold: co-induction, sound because documents are finite trees
+ * and each round of a cycle through properties or items looks one level deeper into them. (A cycle
+ * through no property or item, `A = anyOf[A, …]`, is a schema no validator can evaluate either.)
  */
 import type { Incompatibility } from "../compatibility";
 import { checkArrays } from "./arrays";
 import { checkCombined, sameOneOf } from "./combined";
 import { containsRef, dedupe, deepEqual, isObj, issue, type Conj, type Ctx, type Root, type Sch } from "./context";
-import { flatten, hasAssertions, UNRESOLVED } from "./conj";
+import { flatten, hasAssertions, synthetic, UNRESOLVED } from "./conj";
 import { checkNumbers, checkStrings } from "./numbers-strings";
 import { checkObjectConstraints } from "./object-constraints";
 import { checkProperties } from "./objects";
-import { allKinds, checkType, intersect, kindsOf, writerKinds } from "./types";
+import { allKinds, checkType, intersect, kindsOf, typePieces, writerKinds } from "./types";
 import { checkEnumConst, checkValues, finiteValues } from "./values";
 
 /** Guards against pathological schemas (deeply nested, or recursion that never revisits a pair). */
 const MAX_DEPTH = 200;
 const MAX_STEPS = 50_000;
-/** A writer with more branches than this after splitting its unions is not split: its unions are dropped (a larger writer, still sound). */
+/** A writer with more branches than this after splitting its unions is not split (see dropUnions). */
 const MAX_BRANCHES = 64;
 
 export function sub(ctx: Ctx, reader: unknown, root: Root, path: string, writer: Conj): Incompatibility[] {
@@ -109,7 +111,7 @@ export function splitUnions(ctx: Ctx, W: Sch[]): Sch[][] {
       });
     }
     if (!split) return branches;
-    if (next.length > MAX_BRANCHES) return [W.map((s) => dropUnions(ctx, s))];
+    if (next.length > MAX_BRANCHES) return [W.flatMap((s) => dropUnions(ctx, s))];
     branches = next;
   }
 }
@@ -121,8 +123,19 @@ function negate(ctx: Ctx, o: unknown, s: Sch): Conj {
   return flatten(ctx, ctx.derive(o, "negated", () => ({ not: o })), s.root, s.path, s.scope, "writer");
 }
 
-function dropUnions(ctx: Ctx, s: Sch): Sch {
-  if (!("anyOf" in s.node) && !("oneOf" in s.node)) return s;
+/**
+ * Past MAX_BRANCHES a union is not split but replaced by its type hull: the JSON types any branch
+ * can produce (a larger writer, so still sound, and it keeps what most readers check first).
+ */
+function dropUnions(ctx: Ctx, s: Sch): Sch[] {
+  if (!("anyOf" in s.node) && !("oneOf" in s.node)) return [s];
   const node = ctx.derive(s.node, "without:unions", () => Object.fromEntries(Object.entries(s.node).filter(([k]) => k !== "anyOf" && k !== "oneOf")));
-  return { ...s, node, key: ctx.keyOf(node) };
+  const hulls = (["anyOf", "oneOf"] as const).filter((k) => Array.isArray(s.node[k])).map((k) => {
+    const kinds = new Set((s.node[k] as unknown[]).flatMap((b) => {
+      const f = flatten(ctx, b, s.root, s.path, s.scope, "writer");
+      return f === null ? [] : [...writerKinds(f)];
+    }));
+    return synthetic(ctx, { type: typePieces(kinds) }, s.root);
+  });
+  return [{ ...s, node, key: ctx.keyOf(node) }, ...hulls];
 }

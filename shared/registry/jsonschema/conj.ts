@@ -34,8 +34,10 @@ export function flatten(ctx: Ctx, raw: unknown, root: Root, path: string, scope:
       if (t === null) return null;
       out.push(...t);
     }
-    // Up to draft-07 a $ref's siblings are ignored (draft-07 core §8.3); from 2019-09 they apply too.
-    if (root.draft <= 7) return out;
+    // Up to draft-07 a $ref's siblings "MUST be ignored" (draft-07 core §8.3), yet common
+    // validators (Ajv 8) apply them; from 2019-09 they apply. So the writer ignores them and the
+    // reader applies them: the answer then holds under either reading.
+    if (root.draft <= 7 && side === "writer") return out;
   }
   let dropNot = false;
   if (side === "writer" && "not" in raw) {

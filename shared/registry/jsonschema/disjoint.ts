@@ -24,7 +24,7 @@ export function disjoint(ctx: Ctx, A: Conj, B: Conj, depth = 0): boolean {
   return [...common].every((k) => kindDisjoint(ctx, k, A, B, depth));
 }
 
-const rejects = (C: Sch[], v: unknown) => C.some((s) => validate(v, s.node, s.root, s.path, { lenientRequired: false }).ok === false);
+const rejects = (C: Sch[], v: unknown) => C.some((s) => validate(v, s.node, s.root, s.path, { reader: false }).ok === false);
 
 function kindDisjoint(ctx: Ctx, k: Kind, A: Sch[], B: Sch[], depth: number): boolean {
   switch (k) {

@@ -49,7 +49,7 @@ function checkNames(ctx: Ctx, r: Sch, W: Sch[]): Incompatibility[] {
   const closed = W.find((s) => isClosed(s.node));
   if (closed) {
     const names = Object.entries(propsOf(closed.node)).filter(([n, schema]) => schema !== false && writerFor(ctx, W, n).conj !== null).map(([n]) => n);
-    if (names.every((n) => validate(n, pn, r.root, at, { lenientRequired: false }).ok === true)) return [];
+    if (names.every((n) => validate(n, pn, r.root, at, { reader: true }).ok === true)) return [];
   }
   return summarize(at, "PROPERTY_NAMES_NARROWED", "the writer may write property names the reader's propertyNames rejects", inner);
 }

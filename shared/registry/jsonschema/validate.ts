@@ -10,8 +10,12 @@ import { refOf, resolveRef } from "./refs";
 import { kindOfValue, kindsOf } from "./types";
 
 export type Verdict = { ok: true } | { ok: false | undefined; path: string; keyword: string };
-/** `lenientRequired`: a missing required property whose schema has a `default` counts as present (Confluent's rule). */
-export type Options = { lenientRequired: boolean };
+/**
+ * `reader`: validating on the reader's side, where a missing required property whose schema has a
+ * `default` counts as present (Confluent's rule) and a draft-07 `$ref`'s siblings apply (conj.ts
+ * says why); on the writer's side neither.
+ */
+export type Options = { reader: boolean };
 
 const OK: Verdict = { ok: true };
 const MAX_DEPTH = 64;
@@ -27,7 +31,7 @@ export function validate(v: unknown, schema: unknown, root: Root, path: string, 
   if (ref !== undefined) {
     const target = resolveRef(root, ref);
     const r = target === undefined ? undecided(path, "$ref") : validate(v, target, root, path, opts, depth + 1);
-    if (root.draft <= 7) return r; // draft-07 core §8.3: siblings of $ref are ignored
+    if (root.draft <= 7 && !opts.reader) return r; // draft-07 core §8.3: siblings of $ref are ignored
     results.push(r);
   }
   const sub = (x: unknown, s: unknown, p: string) => validate(x, s, root, p, opts, depth + 1);
@@ -118,7 +122,7 @@ const object: Check = (v, s, path, sub, opts) => {
   for (const p of strings(s.required)) {
     if (Object.hasOwn(v, p)) continue;
     const ps = props[p];
-    if (!(opts.lenientRequired && isObj(ps) && "default" in ps)) out.push(fail(path, "required"));
+    if (!(opts.reader && isObj(ps) && "default" in ps)) out.push(fail(path, "required"));
   }
   const count = Object.keys(v).length;
   if (count < (num(s.minProperties) ?? 0)) out.push(fail(path, "minProperties"));

@@ -24,7 +24,7 @@ export function finiteValues(W: Sch[]): unknown[] | undefined {
     values = [...(kinds.has("null") ? [null] : []), ...(kinds.has("boolean") ? [true, false] : [])];
   }
   // A value the writer's own schema rejects is never written (an enum entry of the wrong type).
-  const written = values.filter((v) => W.every((s) => validate(v, s.node, s.root, s.path, { lenientRequired: false }).ok !== false));
+  const written = values.filter((v) => W.every((s) => validate(v, s.node, s.root, s.path, { reader: false }).ok !== false));
   return written.filter((v, i) => written.findIndex((x) => deepEqual(x, v)) === i);
 }
 
@@ -71,7 +71,7 @@ function ruleOf(v: Verdict & { ok: false }): JsonSchemaRule {
 export function checkValues(r: Sch, values: unknown[]): Incompatibility[] | undefined {
   const rejected = new Map<string, { path: string; rule: JsonSchemaRule; keyword: string; values: unknown[] }>();
   for (const v of values) {
-    const verdict = validate(v, r.node, r.root, r.path, { lenientRequired: true });
+    const verdict = validate(v, r.node, r.root, r.path, { reader: true });
     if (verdict.ok === undefined) return undefined;
     if (verdict.ok) continue;
     const rule = ruleOf(verdict as Verdict & { ok: false });
