@@ -7,7 +7,11 @@ import type { Region } from "../../durable-objects/record-address";
 /** `operationsRouteId`: the route receiving the tenant's own incident notices (null = none). */
 export type Tenant = { id: string; name: string; region: Region; typePrefix: string; createdAt: string; operationsRouteId: string | null };
 export type Location = { tenant: string; id: string; name: string; keyPrefix: string; createdAt: string; revokedAt: string | null };
-export type KeyOwner = { tenant: string; location: string; region: Region; typePrefix: string; routingVersion: number; revokedAt: string | null };
+/**
+ * `routingVersion` and `registryVersion`: the tenant's route and schema-registry versions as of
+ * this lookup; caches of routing tables and compiled validators refresh only when they moved.
+ */
+export type KeyOwner = { tenant: string; location: string; region: Region; typePrefix: string; routingVersion: number; registryVersion: number; revokedAt: string | null };
 
 type TenantRow = { id: string; name: string; region: Region; type_prefix: string; created_at: string; operations_route_id: string | null };
 type LocationRow = { tenant_id: string; id: string; name: string; key_prefix: string; created_at: string; revoked_at: string | null };
@@ -77,7 +81,7 @@ export async function revokeLocation(db: D1Database, tenant: string, id: string,
 export async function findKeyOwner(db: D1Database, keyHash: string): Promise<KeyOwner | null> {
   return db
     .prepare(
-      "SELECT l.tenant_id AS tenant, l.id AS location, t.region AS region, t.type_prefix AS typePrefix, t.routing_version AS routingVersion, l.revoked_at AS revokedAt FROM locations l JOIN tenants t ON t.id = l.tenant_id WHERE l.key_hash = ?",
+      "SELECT l.tenant_id AS tenant, l.id AS location, t.region AS region, t.type_prefix AS typePrefix, t.routing_version AS routingVersion, t.registry_version AS registryVersion, l.revoked_at AS revokedAt FROM locations l JOIN tenants t ON t.id = l.tenant_id WHERE l.key_hash = ?",
     )
     .bind(keyHash)
     .first<KeyOwner>();
