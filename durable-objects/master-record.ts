@@ -16,6 +16,7 @@ import type { RoutingTable } from "../shared/routing/route";
 import { loadRoutingTable } from "../workers/fanout/repository";
 import { MasterRecordStorage, type DeliveryOutcome, type Meta, type RecordIdentity } from "./master-record-storage";
 import { admit, settle, type FifoState } from "../shared/record/fifo";
+import type { SchemaStamp } from "../shared/gates/schema-gate";
 import { sendToRoute, shipPage } from "./outbox";
 import { masterRecordStub, residencyMode } from "./record-address";
 
@@ -26,6 +27,11 @@ export type ApplyBatch = {
   gates: GateResult[];
   /** The tenant's routing version as the ingest lookup saw it: refresh the cached table when newer. */
   routingVersion: number;
+  /**
+   * The ingest schema gate's decision per change, aligned with `changes`. Optional so that a
+   * batch from a Worker that predates the registry still applies (no schema gate, no dataschema).
+   */
+  schemas?: SchemaStamp[];
 };
 
 /**
@@ -78,8 +84,12 @@ export class MasterRecord extends DurableObject<Env> {
         if (duplicate) return void (results[index] = { id: change.id, status: "duplicate", ...duplicate });
         // Once rekeyed, the alias forwards new changes to the key that now answers for it.
         if (meta.state.rekeyedTo) return void forward.push({ index, change });
+        // Refused by the schema gate at the edge: decided after dedupe, so a resent accepted change stays "duplicate".
+        const stamp = batch.schemas?.[index];
+        if (stamp && !stamp.ok) return void (results[index] = { id: change.id, status: "rejected", error: stamp.error });
         const eventId = uuidv7();
-        const applied = applyChange(meta.state, change, { ...batch.identity, location: batch.location, now, eventId, maxSkewMs });
+        const dataschema = stamp?.dataschema ?? undefined;
+        const applied = applyChange(meta.state, change, { ...batch.identity, location: batch.location, now, eventId, maxSkewMs, ...(dataschema ? { dataschema } : {}) });
         if (!applied.ok) return void (results[index] = { id: change.id, status: "rejected", error: applied.error });
         const entry = sealEntry({
           v: 1,
@@ -94,7 +104,7 @@ export class MasterRecord extends DurableObject<Env> {
           snapshot: applied.state.snapshot,
           source: change.source ?? null,
           ordering: { hlc: applied.event.hlc, lamport: applied.state.lamport, sequence: applied.state.sequence, vector: applied.state.vector },
-          gates: [...batch.gates, { gate: "dedupe", result: "pass" }],
+          gates: [...batch.gates, ...(stamp ? [stamp.gate] : []), { gate: "dedupe", result: "pass" }],
           destinations: planDestinations(routing, applied.event),
           routingVersion: routing?.version ?? 0,
           prevHash: meta.state.headHash,
@@ -115,7 +125,12 @@ export class MasterRecord extends DurableObject<Env> {
     await this.#ship().catch((err) => console.error("outbox shipping deferred to alarm", err));
     if (meta.state.rekeyedTo && !meta.handoffDone) await this.#handOff().catch((err) => console.error("rekey hand-off deferred to alarm", err));
     if (forward.length > 0) {
-      const forwarded = await this.#target().apply({ ...batch, identity: { ...batch.identity, recordId: meta.state.rekeyedTo! }, changes: forward.map((f) => f.change) });
+      const forwarded = await this.#target().apply({
+        ...batch,
+        identity: { ...batch.identity, recordId: meta.state.rekeyedTo! },
+        changes: forward.map((f) => f.change),
+        ...(batch.schemas ? { schemas: forward.map((f) => batch.schemas![f.index]!) } : {}),
+      });
       forward.forEach((f, i) => (results[f.index] = forwarded[i]!));
     }
     return results;

@@ -1,7 +1,8 @@
 /**
- * POST /v1/changes: authenticate, validate each item, group by record, one object call per
- * record (concurrently), answer per item in request order. "accepted" means committed in the
- * record's object (SQLite), so it survives a crash right after the answer.
+ * POST /v1/changes: authenticate, validate each item, check its data against the registered
+ * schema, group by record, one object call per record (concurrently), answer per item in request
+ * order. "accepted" means committed in the record's object (SQLite), so it survives a crash right
+ * after the answer.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -11,11 +12,13 @@ import type { ItemResult } from "../../durable-objects/master-record";
 import { masterRecordStub, residencyMode } from "../../durable-objects/record-address";
 import { readJson } from "../http/json-body";
 import { HttpProblem, fromZodError } from "../http/problem";
+import type { SchemaStamp } from "../../shared/gates/schema-gate";
 import { requireLocationKey, type LocationVars } from "./location-auth";
+import { registryBaseUrl, schemaStamps } from "./schema-gate";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-type RecordGroup = { recordType: string; recordId: string; indexes: number[]; changes: Change[] };
+type RecordGroup = { recordType: string; recordId: string; indexes: number[]; changes: Change[]; schemas: SchemaStamp[] };
 
 type EdgeRejection = { id: string | null; status: "rejected"; error: { field: string; reason: string } };
 
@@ -35,18 +38,32 @@ changes.post(
     if (!body.success) throw fromZodError(body.error);
 
     const results: (ItemResult | EdgeRejection)[] = new Array(body.data.changes.length);
-    const groups = new Map<string, RecordGroup>();
+    const valid: { index: number; change: Change }[] = [];
     body.data.changes.forEach((raw, index) => {
       const item = parseChangeItem(raw, index);
       if (!item.ok) return void (results[index] = { id: item.id, status: "rejected", error: item.error });
-      const key = JSON.stringify([item.change.recordType, item.change.recordId]);
-      const group = groups.get(key) ?? { recordType: item.change.recordType, recordId: item.change.recordId, indexes: [], changes: [] };
-      group.indexes.push(index);
-      group.changes.push(item.change);
-      groups.set(key, group);
+      valid.push({ index, change: item.change });
     });
 
     const caller = c.var.caller;
+    // The schema gate's refusals travel to the record's object with their changes: it answers
+    // them only after its dedupe check, so a resent change that was accepted stays "duplicate".
+    const gate = await schemaStamps(c.env.DB, caller, () => registryBaseUrl(c.env, c.req.url), valid.map((v) => v.change));
+    if (!gate.ok) {
+      throw new HttpProblem(503, "unavailable", "Temporarily unavailable", { detail: "the schema registry could not be read; retry the whole request" }, { "retry-after": "1" });
+    }
+    const stamps = gate.stamps;
+
+    const groups = new Map<string, RecordGroup>();
+    valid.forEach(({ index, change }, i) => {
+      const key = JSON.stringify([change.recordType, change.recordId]);
+      const group = groups.get(key) ?? { recordType: change.recordType, recordId: change.recordId, indexes: [], changes: [], schemas: [] };
+      group.indexes.push(index);
+      group.changes.push(change);
+      group.schemas.push(stamps[i]!);
+      groups.set(key, group);
+    });
+
     const gates: GateResult[] = [
       { gate: "location-key", result: "pass" },
       { gate: "validation", result: "pass" },
@@ -55,7 +72,14 @@ changes.post(
       await Promise.all(
         [...groups.values()].map(async (g) => {
           const identity = { tenant: caller.tenant, region: caller.region, typePrefix: caller.typePrefix, recordType: g.recordType, recordId: g.recordId };
-          const answers = await masterRecordStub(c.env.MASTER_RECORD, identity, residencyMode(c.env.EU_JURISDICTION)).apply({ identity, location: caller.location, changes: g.changes, gates, routingVersion: caller.routingVersion });
+          const answers = await masterRecordStub(c.env.MASTER_RECORD, identity, residencyMode(c.env.EU_JURISDICTION)).apply({
+            identity,
+            location: caller.location,
+            changes: g.changes,
+            gates,
+            routingVersion: caller.routingVersion,
+            schemas: g.schemas,
+          });
           answers.forEach((answer, i) => {
             const index = g.indexes[i]!;
             // The object names fields of the change; the answer names them within the request.
