@@ -4,6 +4,7 @@
  * consumer needs to send (URL, content mode, schedule, timeout, decrypted secrets).
  */
 import type { Region } from "../record/region";
+import type { SchemaPin } from "../registry/pin";
 import type { Filter } from "./filter";
 
 export type DeliveryRegion = Region;
@@ -57,4 +58,6 @@ export type DeliveryTarget = RoutingEntry & Backpressure & {
   timeoutMs: number;
   /** Signing secrets (`whsec_…`), newest first: during a rotation both sign. */
   secrets: string[];
+  /** The registry version this route reads; events of that subject it cannot read are held (shared/registry/pin.ts). */
+  schema: SchemaPin | null;
 };

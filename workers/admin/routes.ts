@@ -7,6 +7,10 @@
  * §4) runs before a route is created and before a PATCH changes its URL, so the write stores the
  * URL and its verdict together: consent → the status asked for (and the endpoint's allowed
  * rate); refusal → "pending" with the reason, and nothing is delivered until a retry passes.
+ *
+ * `schema: {subject, version}` pins the registry version the subscriber reads (null clears it):
+ * it must be a live version of the tenant's registry when written, and is stored with its schema
+ * id, so delivery only ever reads immutable schemas by id (workers/delivery/schema-pin.ts).
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -14,6 +18,8 @@ import type { HandshakeVerdict } from "../../shared/delivery/handshake";
 import { checkTargetUrl } from "../../shared/delivery/target-url";
 import { routeFilterSchema } from "../../shared/routing/filter";
 import { REGIONS } from "../../shared/record/region";
+import type { SchemaPin } from "../../shared/registry/pin";
+import { MAX_VERSION, SUBJECT_PATTERN, SUBJECT_RULE } from "../../shared/registry/registry-rules";
 import { CONTENT_MODES, DEFAULT_RETRY_SCHEDULE, DEFAULT_TIMEOUT_MS, GUARANTEES, ORDERINGS, ROUTE_STATUSES } from "../../shared/routing/route";
 import { allowLoopbackTargets, newRouteSecret, webhookOrigin } from "../fanout/config";
 import { runHandshake } from "../fanout/handshake";
@@ -21,6 +27,7 @@ import { deleteRoute, getRoute, getSubscriber, insertRoute, listRoutes, newId, u
 import { parseBody } from "../http/json-body";
 import { HttpProblem, conflict, invalidField, notFound } from "../http/problem";
 import { pageOf, pageParams } from "../http/pagination";
+import { getSubjectVersion } from "../registry/repository";
 import { requireTenant, resourceId, type TenantScoped } from "./tenant-scope";
 
 /** Overrides of DEFAULT_BREAKER (shared/routing/route.ts); each field optional. */
@@ -54,6 +61,8 @@ const settings = {
   // "pending" (no handshake consent) and "disabled" (a 410, or failing for days) are the
   // system's verdicts, not an admin's choice.
   status: z.enum(["active", "paused"]),
+  // A fixed version: "latest" would move under the subscriber, which is what a pin prevents.
+  schema: z.strictObject({ subject: z.string().regex(SUBJECT_PATTERN, SUBJECT_RULE), version: z.number().int().min(1).max(MAX_VERSION) }).nullable(),
 };
 
 const newRoute = z.strictObject({
@@ -71,6 +80,7 @@ const newRoute = z.strictObject({
   circuitBreaker: settings.circuitBreaker.default({}),
   handshake: settings.handshake.default(true),
   status: settings.status.default("active"),
+  schema: settings.schema.default(null),
 });
 const routePatch = z.strictObject(settings).partial();
 
@@ -83,6 +93,16 @@ function checkedUrl(env: Env, raw: string): string {
 
 async function requireSubscriber(db: D1Database, tenant: string, id: string): Promise<void> {
   if (!(await getSubscriber(db, tenant, id))) throw invalidField("subscriberId", `no subscriber "${id}" in tenant "${tenant}"`);
+}
+
+/** The pin as stored: the version must be live in the tenant's registry now; its schema id goes with it. */
+async function resolvePin(db: D1Database, tenant: string, pin: { subject: string; version: number } | null): Promise<SchemaPin | null> {
+  if (pin === null) return null;
+  const found = await getSubjectVersion(db, tenant, pin.subject, pin.version);
+  if (found) return { subject: pin.subject, version: pin.version, id: found.id };
+  const latest = await getSubjectVersion(db, tenant, pin.subject, "latest");
+  if (!latest) throw invalidField("schema.subject", `no subject "${pin.subject}" in the registry of tenant "${tenant}"`);
+  throw invalidField("schema.version", `subject "${pin.subject}" has no live version ${pin.version} (latest: ${latest.version})`);
 }
 
 /** 409 for status changes of a route whose endpoint has not consented: only a passed handshake (or turning it off) ends "pending". */
@@ -108,16 +128,17 @@ routes.use("/:tenant/routes/*", requireTenant);
 
 routes.post("/:tenant/routes", async (c) => {
   const tenant = c.get("tenant");
-  const { id = newId("rt"), circuitBreaker, status, ...input } = await parseBody(c, newRoute);
+  const { id = newId("rt"), circuitBreaker, status, schema, ...input } = await parseBody(c, newRoute);
   const url = checkedUrl(c.env, input.url);
   await requireSubscriber(c.env.DB, tenant.id, input.subscriberId);
+  const pin = await resolvePin(c.env.DB, tenant.id, schema);
   const at = new Date().toISOString();
   // Before the handshake, so a taken id costs the endpoint no request (insertRoute still decides).
   if (await getRoute(c.env.DB, tenant.id, id, at)) throw conflict(`route "${id}" already exists in tenant "${tenant.id}"`);
   const state: RouteState = input.handshake
     ? stateAfter(await runHandshake(url, webhookOrigin(c.env), input.rateLimitPerSecond), { status, statusReason: null })
     : { status, statusReason: null, allowedRate: null };
-  const route: RouteSettings = { ...input, url, region: input.region ?? tenant.region, circuitBreaker: circuitBreaker ?? {}, status, statusReason: null, allowedRate: null, ...state };
+  const route: RouteSettings = { ...input, url, region: input.region ?? tenant.region, circuitBreaker: circuitBreaker ?? {}, status, statusReason: null, allowedRate: null, schema: pin, ...state };
   const { secret, sealed } = await newRouteSecret(c.env, at);
   const result = await insertRoute(c.env.DB, tenant.id, id, route, sealed);
   if (result === "exists") throw conflict(`route "${id}" already exists in tenant "${tenant.id}"`);
@@ -148,9 +169,10 @@ routes.get("/:tenant/routes/:id", async (c) => {
 routes.patch("/:tenant/routes/:id", async (c) => {
   const tenant = c.get("tenant").id;
   const id = c.req.param("id");
-  const { circuitBreaker, status, ...input } = await parseBody(c, routePatch);
+  const { circuitBreaker, status, schema, ...input } = await parseBody(c, routePatch);
   const patch: Partial<RouteSettings> = { ...input };
   if (circuitBreaker !== undefined) patch.circuitBreaker = circuitBreaker ?? {};
+  if (schema !== undefined) patch.schema = await resolvePin(c.env.DB, tenant, schema);
   if (input.url !== undefined) patch.url = checkedUrl(c.env, input.url);
   if (input.subscriberId !== undefined) await requireSubscriber(c.env.DB, tenant, input.subscriberId);
   const at = new Date().toISOString();

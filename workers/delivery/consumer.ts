@@ -19,10 +19,14 @@ import { insertDeadLetter } from "./dead-letters";
 import { continueReplayJob, isReplayJobMessage } from "./replay";
 import { applyHealthEffects } from "./operations";
 import { attemptGuarded } from "./route-guard";
+import { checkSchemaPin } from "./schema-pin";
 import { secretsKey } from "../fanout/config";
 
 export type Clock = { now: () => number; random: () => number };
 const systemClock: Clock = { now: () => Date.now(), random: () => Math.random() };
+
+/** A route whose schema pin could not be checked (registry unreadable) waits this long; not an attempt. */
+const PIN_RECHECK_SECONDS = 30;
 
 /** Messages processed at once per invocation; each attempts all of its routes concurrently. */
 const MESSAGE_CONCURRENCY = 16;
@@ -99,6 +103,17 @@ async function processMessage(env: Env, msg: DeliverMessage, targets: Map<string
         return void outcomes.push({ route: sent.id, attempt: sent.attempt, outcome: "dropped", disposition: "given-up", at: clock.now(), latencyMs: 0, final: true });
       }
       if (gate.kind === "defer") return void work.retries.push({ body: { ...msg, routes: [sent] }, delaySeconds: gate.delaySeconds });
+
+      // A route pinned to a schema version never receives an event that version cannot read:
+      // not attempted, a P1 dead letter; final, so the record's FIFO cursor blocks on it like a
+      // dead-lettered delivery (replay after changing the pin, or skip).
+      const pin = await checkSchemaPin(env.DB, msg, target!.schema);
+      if (pin.kind === "defer") return void work.retries.push({ body: { ...msg, routes: [sent] }, delaySeconds: PIN_RECHECK_SECONDS });
+      if (pin.kind === "hold") {
+        const reason = isFifo(target!) ? `${pin.reason}; ordering blocked until it is replayed or skipped` : pin.reason;
+        work.statements.push(deadLetterFor(env, msg, sent, sent.history, reason, "P1", clock.now()));
+        return void outcomes.push({ route: sent.id, attempt: sent.attempt, outcome: "schema-incompatible", disposition: "dead-lettered", at: clock.now(), latencyMs: 0, final: true });
+      }
 
       const guarded = await attemptGuarded(env, target!, msg.event, sent.attempt, clock.now);
       if (guarded.kind === "deferred") return void defer(env, msg, sent, guarded.delaySeconds, guarded.reason, work, clock.now());

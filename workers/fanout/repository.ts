@@ -6,6 +6,7 @@
  */
 import { effectiveRate } from "../../shared/delivery/handshake";
 import { openSecret } from "../../shared/delivery/secret-box";
+import type { SchemaPin } from "../../shared/registry/pin";
 import type { Filter } from "../../shared/routing/filter";
 import { DEFAULT_BREAKER, type BreakerSettings, type ContentMode, type DeliveryRegion, type DeliveryTarget, type Guarantee, type Ordering, type RouteStatus, type RoutingEntry, type RoutingTable } from "../../shared/routing/route";
 
@@ -39,6 +40,8 @@ export type RouteSettings = {
   statusReason: string | null;
   /** The endpoint's WebHook-Allowed-Rate (per second) from its last passed handshake; null = no cap. Written by the system only. */
   allowedRate: number | null;
+  /** The registry version (subject = record type) the route reads, with its schema id; null = not pinned. */
+  schema: SchemaPin | null;
 };
 export type SecretInfo = { id: string; createdAt: string; expiresAt: string | null };
 /** The admin view of a route: never the secrets themselves, only when each was made and ends. */
@@ -50,7 +53,7 @@ type RouteRow = {
   tenant_id: string; id: string; subscriber_id: string; url: string; region: DeliveryRegion; filter: string; content_mode: ContentMode;
   guarantee: Guarantee; ordering: Ordering; retry_schedule: string; timeout_ms: number; status: RouteStatus; status_reason: string | null;
   rate_limit_per_second: number | null; max_in_flight: number | null; breaker: string | null; handshake: number; allowed_rate: number | null;
-  created_at: string; updated_at: string;
+  schema_pin: string | null; created_at: string; updated_at: string;
 };
 
 const toSubscriber = (r: SubscriberRow): Subscriber => ({
@@ -60,7 +63,7 @@ const toSettings = (r: RouteRow): RouteSettings => ({
   subscriberId: r.subscriber_id, url: r.url, region: r.region, filter: JSON.parse(r.filter), contentMode: r.content_mode, guarantee: r.guarantee,
   ordering: r.ordering, retrySchedule: JSON.parse(r.retry_schedule), timeoutMs: r.timeout_ms, rateLimitPerSecond: r.rate_limit_per_second,
   maxInFlight: r.max_in_flight, circuitBreaker: r.breaker === null ? {} : JSON.parse(r.breaker), handshake: r.handshake === 1, status: r.status,
-  statusReason: r.status_reason, allowedRate: r.allowed_rate,
+  statusReason: r.status_reason, allowedRate: r.allowed_rate, schema: r.schema_pin === null ? null : JSON.parse(r.schema_pin),
 });
 const toRoute = (r: RouteRow & { secrets: string }): Route => ({
   tenant: r.tenant_id, id: r.id, ...toSettings(r), createdAt: r.created_at, updatedAt: r.updated_at, secrets: JSON.parse(r.secrets),
@@ -132,12 +135,13 @@ export async function insertRoute(db: D1Database, tenant: string, id: string, s:
       db
         .prepare(
           `INSERT INTO routes (tenant_id, id, subscriber_id, url, region, filter, content_mode, guarantee, ordering, retry_schedule, timeout_ms, status, status_reason,
-             rate_limit_per_second, max_in_flight, breaker, handshake, allowed_rate, created_at, updated_at)
-           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19 WHERE EXISTS (SELECT 1 FROM subscribers WHERE tenant_id = ?1 AND id = ?3)`,
+             rate_limit_per_second, max_in_flight, breaker, handshake, allowed_rate, created_at, updated_at, schema_pin)
+           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19, ?20 WHERE EXISTS (SELECT 1 FROM subscribers WHERE tenant_id = ?1 AND id = ?3)`,
         )
         .bind(
           tenant, id, s.subscriberId, s.url, s.region, JSON.stringify(s.filter), s.contentMode, s.guarantee, s.ordering, JSON.stringify(s.retrySchedule), s.timeoutMs, s.status,
           s.statusReason, s.rateLimitPerSecond, s.maxInFlight, encodeBreaker(s.circuitBreaker), s.handshake ? 1 : 0, s.allowedRate, secret.createdAt,
+          encodePin(s.schema),
         ),
       db
         .prepare("INSERT INTO route_secrets (tenant_id, route_id, id, ciphertext, created_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM routes WHERE tenant_id = ?1 AND id = ?2)")
@@ -183,7 +187,10 @@ const ROUTE_COLUMNS: { [K in keyof RouteSettings]: [column: string, encode: (v: 
   status: ["status", (v) => v],
   statusReason: ["status_reason", (v) => v],
   allowedRate: ["allowed_rate", (v) => v],
+  schema: ["schema_pin", (v) => encodePin(v)],
 };
+
+const encodePin = (p: SchemaPin | null) => (p === null ? null : JSON.stringify({ subject: p.subject, version: p.version, id: p.id }));
 
 /** No overrides is stored as NULL, so the defaults apply (and a later change of them too). */
 const encodeBreaker = (b: Partial<BreakerSettings>) => (Object.keys(b).length === 0 ? null : JSON.stringify(b));
@@ -332,5 +339,6 @@ function toTarget(tenant: string, s: RouteSettings, id: string): DeliveryTarget 
     maxInFlight: s.maxInFlight,
     breaker: { ...DEFAULT_BREAKER, ...s.circuitBreaker },
     secrets: [],
+    schema: s.schema,
   };
 }
