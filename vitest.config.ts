@@ -22,7 +22,8 @@ export default defineConfig({
     include: ["shared/**/*.test.ts", "test/**/*.test.ts"],
     setupFiles: ["./test/apply-migrations.ts"],
     // A Node HTTP receiver on 127.0.0.1 for webhook tests (workerd cannot listen): see the file.
-    globalSetup: ["./test/receivers.global-setup.ts"],
+    // The AsyncAPI parser runs in Node only: a service the same way (test/asyncapi-parser.global-setup.ts).
+    globalSetup: ["./test/receivers.global-setup.ts", "./test/asyncapi-parser.global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // cloudevents (devDependency, used by shared/envelope tests) is CJS and require()s uuid@8,
