@@ -159,6 +159,26 @@ export class MasterRecord extends DurableObject<Env> {
     await this.#settleFifo(route, sequence, "given-up");
   }
 
+  /** The record's FIFO cursors per route: what is in flight and whether a dead letter blocks it. */
+  async readFifo(): Promise<FifoState> {
+    return this.#meta.state.fifo ?? {};
+  }
+
+  /**
+   * Operator remedy for a stream whose in-flight message was lost (a queue purge, a local
+   * reload): sends the in-flight event to the route again, with the same webhook-id. A stream
+   * blocked by a dead letter is released by replaying or skipping that dead letter instead.
+   */
+  async resendFifo(route: string): Promise<{ resent: number | null; reason?: string }> {
+    const cursor = (this.#meta.state.fifo ?? {})[route];
+    if (!cursor || cursor.inFlight === null) return { resent: null, reason: "nothing in flight for this route" };
+    if (cursor.blocked) return { resent: null, reason: "blocked by a dead letter: replay or skip it" };
+    const entry = this.#store.auditAfter(cursor.inFlight - 1, 1)[0]?.entry;
+    if (!entry || entry.sequence !== cursor.inFlight) return { resent: null, reason: "the in-flight event is not in this record's log" };
+    await sendToRoute(this.env, this.#recordRef()!, entry, route);
+    return { resent: entry.sequence };
+  }
+
   async #settleFifo(route: string, sequence: number, disposition: DeliveryOutcome["disposition"]): Promise<void> {
     const fifo: FifoState = this.#meta.state.fifo ?? {};
     if (fifo[route]?.inFlight !== sequence) return;

@@ -1,4 +1,6 @@
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { masterRecordStub } from "../durable-objects/record-address";
 import { admin, change, newTenant, push } from "./helpers";
 import { freshPath, newRoute, newSubscriber, received, receivedAtLeast, script, waitFor, type Received } from "./fanout-helpers";
 
@@ -104,5 +106,35 @@ describe("per-record FIFO per route", () => {
     await admin("POST", `/tenants/${tenant}/dead-letters/${dl.id}/replay`);
     const got = await receivedAtLeast(path, 5, 30_000);
     expect(got.map(sequenceOf)).toEqual([1, 1, 1, 2, 3]);
+  }, 60_000);
+});
+
+describe("FIFO operator remedy", () => {
+  it("shows a record's cursors and re-sends an in-flight event whose message was lost", async () => {
+    const { tenant, keys } = await newTenant();
+    const sub = await newSubscriber(tenant);
+    const path = freshPath("lost");
+    const route = await newRoute(tenant, sub, path, { ordering: "per-record" });
+    await push(keys["store-1"]!, [change("lost-1", "insert", { v: 1 })]);
+    const [first] = await receivedAtLeast(path, 1);
+    await waitFor("cursor idle", async () => ((await admin("GET", `/tenants/${tenant}/records/customer/lost-1/fifo`)).json.routes[route.id]?.inFlight === null ? true : null));
+    expect((await admin("POST", `/tenants/${tenant}/records/customer/lost-1/fifo/${route.id}/resend`)).status).toBe(409);
+
+    // Simulate a lost message: the cursor says event 1 is out, but no queue message carries it.
+    const stub = masterRecordStub(env.MASTER_RECORD, { tenant, region: "us", recordType: "customer", recordId: "lost-1" }, "emulate");
+    await runInDurableObject(stub, (_i, state) => {
+      const row = state.storage.sql.exec<{ state: string }>("SELECT state FROM meta WHERE k = 1").one();
+      const s = JSON.parse(row.state);
+      s.fifo[route.id] = { inFlight: 1, blocked: false };
+      state.storage.sql.exec("UPDATE meta SET state = ? WHERE k = 1", JSON.stringify(s));
+    });
+    await evictDurableObject(stub);
+    expect((await admin("GET", `/tenants/${tenant}/records/customer/lost-1/fifo`)).json.routes[route.id]).toEqual({ inFlight: 1, blocked: false });
+
+    const resend = await admin("POST", `/tenants/${tenant}/records/customer/lost-1/fifo/${route.id}/resend`);
+    expect(resend).toMatchObject({ status: 202, json: { resent: 1 } });
+    const got = await receivedAtLeast(path, 2);
+    expect(got[1]!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]);
+    await waitFor("cursor settled", async () => ((await admin("GET", `/tenants/${tenant}/records/customer/lost-1/fifo`)).json.routes[route.id]?.inFlight === null ? true : null));
   }, 60_000);
 });

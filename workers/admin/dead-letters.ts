@@ -124,3 +124,19 @@ deadLetters.get("/:tenant/records/:recordType/:recordId/deliveries", async (c) =
     nextCursor: nextBefore === null ? null : encodeCursor(String(nextBefore)),
   });
 });
+
+/** A record's FIFO cursors, and the remedy for a stream whose in-flight message was lost. */
+deadLetters.get("/:tenant/records/:recordType/:recordId/fifo", async (c) => {
+  const tenant = await tenantOr404(c.env, c.req.param("tenant"));
+  const stub = masterRecordStub(c.env.MASTER_RECORD, { tenant: tenant.id, region: tenant.region, recordType: c.req.param("recordType"), recordId: c.req.param("recordId") }, residencyMode(c.env.EU_JURISDICTION));
+  return c.json({ routes: await stub.readFifo() });
+});
+
+deadLetters.post("/:tenant/records/:recordType/:recordId/fifo/:route/resend", async (c) => {
+  const tenant = await tenantOr404(c.env, c.req.param("tenant"));
+  const stub = masterRecordStub(c.env.MASTER_RECORD, { tenant: tenant.id, region: tenant.region, recordType: c.req.param("recordType"), recordId: c.req.param("recordId") }, residencyMode(c.env.EU_JURISDICTION));
+  const result = await stub.resendFifo(c.req.param("route"));
+  if (result.resent === null) throw new HttpProblem(409, "nothing-to-resend", "Nothing to resend", { detail: result.reason ?? "" });
+  return c.json(result, 202);
+});
+
