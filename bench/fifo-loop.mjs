@@ -28,7 +28,6 @@
  * can crash wrangler, hence the caps and one server per scenario. Bounded in time (arrival
  * timeouts, overall deadline); stops its servers and receivers itself.
  */
-import { spawnSync } from "node:child_process";
 import { lstatSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { startReceiver } from "../scripts/demo.mjs";
@@ -332,9 +331,6 @@ function printScenario(sc) {
 
 async function main() {
   const loadBefore = loadAverage();
-  // The commit the copy is taken from: environment() reads HEAD only at the end, and the shared
-  // checkout may have moved on by then (a run takes ~20 min).
-  const sourceCommit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim() || null;
   const { app, token } = snapshotSources(ctx);
   isolateNodeModules(app);
   await startReceivers();
@@ -344,7 +340,7 @@ async function main() {
 
   const report = {
     bench: "fifo-loop", v: 1, date: new Date().toISOString(),
-    environment: (({ commit, ...rest }) => ({ commit: sourceCommit, commitAtReport: commit, ...rest }))(environment(ctx, loadBefore)),
+    environment: environment(ctx, loadBefore),
     config: {
       runs: RUNS, changesPerRun: CHANGES, records: RECORDS, batch: BATCH, inFlight: IN_FLIGHT, warmup: WARMUP,
       hotRuns: HOT_RUNS, hotChangesPerRun: HOT, hotWarmup: HOT_WARMUP,

@@ -63,6 +63,8 @@ export function benchContext({ name, deadlineMs, argv = process.argv }) {
 /** The sources (HEAD, or the working tree) in `work/app`, with the example secrets as .dev.vars. */
 export function snapshotSources(ctx) {
   const app = join(ctx.work, "app");
+  // Recorded now: a run can take many minutes, and a shared checkout's HEAD may move meanwhile.
+  ctx.sources = gitState(ctx.worktree);
   if (ctx.worktree) {
     const skip = new Set(["node_modules", ".git", ".wrangler", ".dev.vars", join("bench", "results")]);
     cpSync(root, app, { recursive: true, filter: (src) => !skip.has(relative(root, src)) });
@@ -177,7 +179,7 @@ export const loadAverage = () => loadavg().map((x) => round(x, 2));
 
 export function environment(ctx, loadBefore) {
   return {
-    ...gitState(ctx.worktree), cpus: cpus().length,
+    ...(ctx.sources ?? gitState(ctx.worktree)), cpus: cpus().length,
     // 1/5/15-minute load averages: anything else running on the machine skews the figures.
     loadAverage: { before: loadBefore, after: loadAverage() }, cpuModel: cpus()[0]?.model ?? null, benchNode: process.version,
     wrangler: JSON.parse(readFileSync(join(root, "node_modules/wrangler/package.json"), "utf8")).version,
