@@ -1,6 +1,7 @@
 /** The HTTP surface: ingestion for locations, /admin/v1 for operators, problem+json errors. */
 import { Hono } from "hono";
 import { admin } from "./admin";
+import { cdc } from "./ingest/cdc";
 import { changes } from "./ingest/changes";
 import { receiverReports } from "./ingest/receiver-reports";
 import { registry } from "./registry";
@@ -9,6 +10,7 @@ import { HttpProblem, problemResponse } from "./http/problem";
 export const app = new Hono<{ Bindings: Env }>();
 
 app.get("/", (c) => c.json({ name: "changecast", docs: "see README.md", ingest: "/v1/changes", admin: "/admin/v1" }));
+app.route("/v1/changes", cdc);
 app.route("/v1/changes", changes);
 app.route("/v1/receiver-reports", receiverReports);
 app.route("/admin/v1", admin);

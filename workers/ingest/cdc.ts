@@ -1,0 +1,80 @@
+/**
+ * POST /v1/changes/debezium and /v1/changes/maxwell: the CDC tools' own JSON, mapped onto
+ * Changes (shared/change/debezium.ts, maxwell.ts) and ingested by the same pipeline as
+ * POST /v1/changes: location-key auth, body limit, validation, schema gate, one call per record.
+ * Query: `?key=col[,col…]` (default `id`) and `?recordType=` (default: the table).
+ */
+import { Hono, type Context } from "hono";
+import { parseKeyColumns, type CdcRecordConfig, type CdcRefusal } from "../../shared/change/cdc-keys";
+import { mapDebeziumEvent } from "../../shared/change/debezium";
+import { MAXWELL_MAX_ROWS, mapMaxwellRow } from "../../shared/change/maxwell";
+import { readJson } from "../http/json-body";
+import { HttpProblem, invalidField } from "../http/problem";
+import { ingestBodyLimit, ingestChanges, type IngestResult } from "./changes";
+import { requireLocationKey, type LocationVars } from "./location-auth";
+
+type Ctx = Context<{ Bindings: Env; Variables: LocationVars }>;
+
+export const cdc = new Hono<{ Bindings: Env; Variables: LocationVars }>();
+
+cdc.post("/debezium", requireLocationKey, ingestBodyLimit, async (c) => {
+  const config = recordConfig(c);
+  const body = await readJson(c);
+  const mapped = mapDebeziumEvent(
+    {
+      body,
+      cloudEvents: (c.req.header("content-type") ?? "").toLowerCase().startsWith("application/cloudevents+json"),
+      // The outbox event router puts the outbox row's id in the record's `id` header. Never
+      // `webhook-id`: Debezium Server makes it per delivery, so a replay would not dedupe.
+      outboxId: c.req.header("x-outbox-id") ?? c.req.header("id"),
+    },
+    config,
+  );
+  if (!mapped.ok) throw refusal(mapped);
+  return c.json({ results: await ingestChanges(c, [mapped.change], () => "change") });
+});
+
+cdc.post("/maxwell", requireLocationKey, ingestBodyLimit, async (c) => {
+  const config = recordConfig(c);
+  const body = await readJson(c);
+  // Maxwell's HTTP producers send one row per request or a JSON array of rows: accept both.
+  const rows = Array.isArray(body) ? body : [body];
+  if (rows.length === 0 || rows.length > MAXWELL_MAX_ROWS) throw invalidField("body", `1 to ${MAXWELL_MAX_ROWS} Maxwell rows per request`);
+  const prefix = (i: number) => (Array.isArray(body) ? `[${i}]` : "row");
+
+  // Results follow the rows that are changes, in order; bootstrap-start/-complete markers are
+  // no changes and only counted. A row the mapper refuses is rejected alone, like a bad item
+  // of POST /v1/changes: one bad row never blocks the others.
+  const slots: ({ index: number; change: unknown } | { index: number; refused: CdcRefusal })[] = [];
+  let ignored = 0;
+  rows.forEach((row, index) => {
+    const mapped = mapMaxwellRow(row, config);
+    if (!mapped.ok) slots.push({ index, refused: mapped });
+    else if (mapped.change === null) ignored++;
+    else slots.push({ index, change: mapped.change });
+  });
+  const items = slots.filter((s) => "change" in s);
+  const applied = items.length > 0 ? await ingestChanges(c, items.map((s) => s.change), (i) => prefix(items[i]!.index)) : [];
+  let next = 0;
+  const results: IngestResult[] = slots.map((s) =>
+    "change" in s ? applied[next++]! : { id: null, status: "rejected", error: { field: joinField(prefix(s.index), s.refused.field), reason: s.refused.reason } },
+  );
+  return c.json({ results, ...(ignored > 0 ? { ignored } : {}) });
+});
+
+function joinField(prefix: string, field: string): string {
+  return field === "" ? prefix : `${prefix}.${field}`;
+}
+
+function recordConfig(c: Ctx): CdcRecordConfig {
+  const key = parseKeyColumns(c.req.query("key"));
+  if (!key.ok) throw invalidField(key.field, key.reason);
+  const recordType = c.req.query("recordType");
+  return { key: key.key, ...(recordType !== undefined && recordType !== "" ? { recordType } : {}) };
+}
+
+/** A mapper's refusal as problem+json: 400 for a malformed event, 422 for a valid one changecast does not ingest. */
+function refusal(r: CdcRefusal): HttpProblem {
+  if (r.kind === "invalid") return invalidField(r.field, r.reason);
+  return new HttpProblem(422, "unsupported-change", "Unsupported change", { field: r.field, detail: `${r.field}: ${r.reason}` });
+}
