@@ -71,6 +71,16 @@ describe("POST /v1/changes/debezium", () => {
     expect(res.body.results[0]).toMatchObject({ id: "ob-123", status: "accepted" });
   });
 
+  it.each([
+    { name: "base64, as Debezium Server's HTTP sink encodes headers by default", value: btoa("ob-456") },
+    { name: "base64 of a JSON-quoted string", value: btoa('"ob-456"') },
+    { name: "plain (headers.encode.base64=false)", value: "ob-456" },
+  ])("reads the outbox id from X-DEBEZIUM-ID: $name", async ({ value }) => {
+    const { keys } = await newTenant();
+    const res = await post("/v1/changes/debezium", keys["store-1"]!, { before: null, after: anne, source: pgSource(510, 5), op: "c", ts_ms: 1 }, { "x-debezium-id": value });
+    expect(res.body.results[0]).toMatchObject({ id: "ob-456", status: "accepted" });
+  });
+
   it("refuses a truncate with 422 naming op", async () => {
     const { keys } = await newTenant();
     const res = await post("/v1/changes/debezium", keys["store-1"]!, { before: null, after: null, source: pgSource(600, 6), op: "t", ts_ms: 1 });

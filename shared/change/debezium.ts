@@ -71,10 +71,13 @@ export function mapDebeziumEvent(input: DebeziumInput, config: CdcRecordConfig):
 /**
  * The dedupe id comes from the change's place in the database log, so the same row change
  * resent (Debezium is at-least-once: after a restart it replays from its last committed offset)
- * gets the same id. Never the sink's `webhook-id` nor the CloudEvent `id`: Debezium Server
- * makes those per delivery, and they differ when an event is replayed after a restart, which
- * would turn every replay into a new change. Ids only need to be unique per record (dedupe is
- * per record and location), so snapshot rows sharing one position are still kept apart.
+ * gets the same id. Never the sink's `webhook-id`: Debezium Server's HTTP sink draws it as a
+ * random UUID per record per run, so the replay after a restart carries a new one and every
+ * replayed change would be ingested twice. Nor the CloudEvent `id`: it is the converter's own
+ * string, its format differs by connector and version, so the same row change sent through
+ * the JSON and the CloudEvents converters would not dedupe; the position gives one id to both.
+ * Ids only need to be unique per record (dedupe is per record and location), so snapshot rows
+ * sharing one position are still kept apart.
  */
 function positionOf(source: Record<string, unknown>): { dedupeId?: string; txId?: string | number; position?: string | number } {
   const txId = scalar(source.txId);

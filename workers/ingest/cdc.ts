@@ -26,7 +26,7 @@ cdc.post("/debezium", requireLocationKey, ingestBodyLimit, async (c) => {
       cloudEvents: (c.req.header("content-type") ?? "").toLowerCase().startsWith("application/cloudevents+json"),
       // The outbox event router puts the outbox row's id in the record's `id` header. Never
       // `webhook-id`: Debezium Server makes it per delivery, so a replay would not dedupe.
-      outboxId: c.req.header("x-outbox-id") ?? c.req.header("id"),
+      outboxId: c.req.header("x-outbox-id") ?? c.req.header("id") ?? debeziumHeader(c.req.header("x-debezium-id")),
     },
     config,
   );
@@ -61,6 +61,33 @@ cdc.post("/maxwell", requireLocationKey, ingestBodyLimit, async (c) => {
   );
   return c.json({ results, ...(ignored > 0 ? { ignored } : {}) });
 });
+
+/**
+ * Debezium Server's HTTP sink sends each record header as `X-DEBEZIUM-<NAME>`, its value
+ * base64-encoded unless `debezium.sink.http.headers.encode.base64=false`, and a JSON header
+ * converter may quote it. Only stability matters for a dedupe key: the same header always
+ * yields the same id, whichever of these readings applies.
+ */
+function debeziumHeader(value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  let text = value;
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length % 4 === 0) {
+    try {
+      const decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0)));
+      if (/^[\x20-\x7e\u00a0-\uffff]+$/.test(decoded)) text = decoded;
+    } catch {
+      // not base64 of UTF-8 text: the raw value is the id
+    }
+  }
+  try {
+    const json: unknown = JSON.parse(text);
+    if (typeof json === "string" && json !== "") return json;
+    if (typeof json === "object" && json !== null && typeof (json as { payload?: unknown }).payload === "string") return (json as { payload: string }).payload;
+  } catch {
+    // not JSON: the text itself
+  }
+  return text;
+}
 
 function joinField(prefix: string, field: string): string {
   return field === "" ? prefix : `${prefix}.${field}`;
