@@ -12,7 +12,7 @@
  * wrangler) and in time; stops its server and receivers itself. `--worktree`: see bench/lib.mjs.
  */
 import { startReceiver } from "../scripts/demo.mjs";
-import { benchContext, call, drainQueues, environment, loadAverage, median, percentile, round, sleep, snapshotSources, startServer, writeResults } from "./lib.mjs";
+import { benchContext, call, drainQueues, environment, loadAverage, median, percentile, round, sleep, setUpBenchTenant, snapshotSources, startServer, writeResults } from "./lib.mjs";
 
 /** `--runs N` (1–5, default 3) and `--changes N` (100–2,000 per run, default 1,500): capped to stay well under the local queue's limit. */
 function flag(name, fallback, min, max) {
@@ -146,24 +146,8 @@ async function main() {
   const { app, token } = snapshotSources(ctx);
   await startReceivers();
   const s = await startServer(ctx, app, "deliver");
-  const admin = (method, path, body) => call(ctx, s.base, method, `/admin/v1${path}`, token, body);
-  await admin("POST", "/tenants", { id: "bench", name: "Bench" });
-  const { key } = await admin("POST", "/tenants/bench/locations", { id: "store-1", name: "Store 1" });
-  await admin("POST", "/tenants/bench/subscribers", { id: "bench", name: "Bench", purposes: ["bench"], agreements: {} });
-  const routes = [];
-  for (const [i, route] of ROUTES.entries()) {
-    const r = await admin("POST", "/tenants/bench/routes", { id: `bench-${route.name}`, subscriberId: "bench", url: `${receivers[i].server.url}/${route.name}`, ...route.body });
-    receivers[i].secret = r.secret;
-    routes.push(r);
-  }
-  // With the webhook handshake a new route is "pending" until its endpoint agreed; wait for it.
-  for (const r of routes) {
-    for (let until = Date.now() + 15_000; ; await sleep(250)) {
-      const { status, statusReason } = await admin("GET", `/tenants/bench/routes/${r.id}`);
-      if (status === "active") break;
-      if (status !== "pending" || Date.now() > until) throw new Error(`route ${r.id} is ${status}${statusReason ? ` (${statusReason})` : ""}`);
-    }
-  }
+  const { admin, key, routes } = await setUpBenchTenant(ctx, s, token, ROUTES.map((route, i) => ({ name: route.name, url: `${receivers[i].server.url}/${route.name}`, body: route.body })));
+  routes.forEach((r, i) => (receivers[i].secret = r.secret));
 
   const warm = await run(s, key, "warm", WARMUP); // creates the 100 objects, warms isolates and sockets
   console.log(`warm-up: ${warm.delivered}/${warm.expectedDeliveries} deliveries in ${warm.seconds} s`);

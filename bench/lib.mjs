@@ -196,3 +196,28 @@ export function writeResults(report) {
   renameSync(`${file}.tmp`, file);
   return relative(root, file);
 }
+
+/**
+ * The bench tenant on a fresh server: tenant, location, subscriber and one route per entry of
+ * `routes` ({name, url, body}), each waited on until active (the webhook handshake makes a new
+ * route "pending" until its endpoint agreed). Answers the admin caller, the location key and the
+ * created routes (with their secrets), in the order given.
+ */
+export async function setUpBenchTenant(ctx, s, token, routes) {
+  const admin = (method, path, body) => call(ctx, s.base, method, `/admin/v1${path}`, token, body);
+  await admin("POST", "/tenants", { id: "bench", name: "Bench" });
+  const { key } = await admin("POST", "/tenants/bench/locations", { id: "store-1", name: "Store 1" });
+  await admin("POST", "/tenants/bench/subscribers", { id: "bench", name: "Bench", purposes: ["bench"], agreements: {} });
+  const created = [];
+  for (const route of routes) {
+    created.push(await admin("POST", "/tenants/bench/routes", { id: `bench-${route.name}`, subscriberId: "bench", url: route.url, ...route.body }));
+  }
+  for (const r of created) {
+    for (let until = Date.now() + 15_000; ; await sleep(250)) {
+      const { status, statusReason } = await admin("GET", `/tenants/bench/routes/${r.id}`);
+      if (status === "active") break;
+      if (status !== "pending" || Date.now() > until) throw new Error(`route ${r.id} is ${status}${statusReason ? ` (${statusReason})` : ""}`);
+    }
+  }
+  return { admin, key, routes: created };
+}
