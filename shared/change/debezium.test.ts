@@ -86,6 +86,39 @@ describe("CloudEvents converter (structured mode)", () => {
   });
 });
 
+describe("PostgreSQL's default REPLICA IDENTITY (the connector docs' update and delete events)", () => {
+  // Without REPLICA IDENTITY FULL the WAL holds no old row for an update (before: null) and only
+  // the key columns for a delete, and the connector's events say exactly that.
+  it("an update with before null → update, data the after image, before null", () => {
+    const r = mapDebeziumEvent({ body: { before: null, after: anneNew, source: pgSource({ lsn: 24023200, txId: 556 }), op: "u", ts_ms: 1 } }, cfg);
+    expect(r).toEqual({ ok: true, change: { id: "pg:556:24023200", recordType: "customers", recordId: "1", op: "update", occurredAt: at, data: anneNew, before: null, source: { kind: "log", txId: 556, position: 24023200 } } });
+  });
+  it("a delete whose before holds only the key → delete of that record", () => {
+    const r = mapDebeziumEvent({ body: { schema, payload: { before: { id: 1 }, after: null, source: pgSource({ lsn: 24023300, txId: 557 }), op: "d", ts_ms: 1 } } }, cfg);
+    expect(r).toEqual({ ok: true, change: { id: "pg:557:24023300", recordType: "customers", recordId: "1", op: "delete", occurredAt: at, data: {}, before: { id: 1 }, source: { kind: "log", txId: 557, position: 24023300 } } });
+  });
+});
+
+describe("CloudEvents converter: update and delete", () => {
+  const ce = (op: string, lsn: number, txId: number, data: Record<string, unknown>) => ({
+    specversion: "1.0", id: `name:PostgreSQL_server;lsn:${lsn};txId:${txId}`, source: "/debezium/postgresql/PostgreSQL_server",
+    type: "io.debezium.connector.postgresql.DataChangeEvent", datacontenttype: "application/json",
+    iodebeziumop: op, iodebeziumconnector: "postgresql", iodebeziumtsms: "1772359200000", iodebeziumschema: "public",
+    iodebeziumtable: "customers", iodebeziumtxid: String(txId), iodebeziumlsn: String(lsn), data,
+  });
+  it.each([
+    { name: "u → update with before", body: ce("u", 24023200, 556, { before: anne, after: anneNew }), expected: { id: "pg:556:24023200", op: "update", data: anneNew, before: anne } },
+    { name: "d → delete, data {} and the before image", body: ce("d", 24023300, 557, { before: anne, after: null }), expected: { id: "pg:557:24023300", op: "delete", data: {}, before: anne } },
+  ])("$name; same dedupe id as the JSON converter's event", ({ body, expected }) => {
+    expect(mapDebeziumEvent({ body, cloudEvents: true }, cfg)).toEqual({
+      ok: true,
+      change: { ...expected, recordType: "customers", recordId: "1", occurredAt: at, source: { kind: "log", txId: expected.id.split(":")[1], position: expected.id.split(":")[2] } },
+    });
+    const plain = mapDebeziumEvent({ body: expected.op === "update" ? update : del }, cfg);
+    expect(plain.ok && plain.change.id).toBe(expected.id);
+  });
+});
+
 describe("dedupe ids from the source position", () => {
   const mysqlSource = { version: "2.7.0.Final", connector: "mysql", name: "mysql-server-1", ts_ms: 1772359200000, snapshot: "false", db: "inventory", table: "customers", server_id: 223344, gtid: null, file: "mysql-bin.000003", pos: 154, row: 2, thread: 7 };
   it.each([
