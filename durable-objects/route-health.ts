@@ -1,13 +1,17 @@
 /**
  * RouteHealth: one object per (tenant, route) holding what every delivery-consumer invocation
  * shares about that route: breaker, rate, in-flight leases, receiver blocks
- * (shared/delivery/route-health.ts). State lives in memory and in one SQLite row.
+ * (shared/delivery/route-health.ts). State lives in memory and in one SQLite row. The delivery
+ * consumer calls the batch forms (one acquireMany and one releaseMany per route per batch); the
+ * single forms serve one-off callers and tests.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
   acquire, describeHealth, durableKey, HEALTH_STATE_VERSION, initialHealth, release,
   type AttemptResult, type HealthConfig, type HealthEffects, type HealthState, type HealthView, type Permit,
 } from "../shared/delivery/route-health";
+import { acquireMany, releaseMany, type LeaseResult } from "../shared/delivery/route-health-batch";
+import { benchSql } from "../workers/bench/object";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS health (
@@ -33,7 +37,7 @@ export class RouteHealth extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#sql = ctx.storage.sql;
+    this.#sql = benchSql("RouteHealth", ctx, env); // ctx.storage.sql, counting rows only when BENCH_COUNTERS=1
     this.#sql.exec(SCHEMA);
     const row = this.#sql.exec<{ state: string }>("SELECT state FROM health WHERE k = 1").toArray()[0];
     this.#state = row ? readState(row.state) : initialHealth();
@@ -50,6 +54,23 @@ export class RouteHealth extends DurableObject<Env> {
   /** The attempt under `leaseId` ended; the effects tell the consumer to notify or disable the route. */
   release(cfg: HealthConfig, leaseId: string, result: AttemptResult): HealthEffects {
     const out = release(this.#state, cfg, leaseId, result, Date.now());
+    this.#adopt(out.state);
+    return out.effects;
+  }
+
+  /**
+   * Permits for a consumer batch's deliveries to this route, in one call (the consumer makes the
+   * lease ids, so a retried call after a lost answer gets the same grants, spending nothing twice).
+   */
+  acquireMany(cfg: HealthConfig, leaseIds: string[]): Permit[] {
+    const out = acquireMany(this.#state, cfg, Date.now(), leaseIds);
+    this.#adopt(out.state);
+    return out.permits;
+  }
+
+  /** The batch's attempts ended, listed as they finished; the batch's effects, each reported once. */
+  releaseMany(cfg: HealthConfig, results: LeaseResult[]): HealthEffects {
+    const out = releaseMany(this.#state, cfg, results, Date.now());
     this.#adopt(out.state);
     return out.effects;
   }

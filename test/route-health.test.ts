@@ -1,6 +1,7 @@
 /**
  * The RouteHealth object through its real binding in workerd: concurrent consumers share one
- * route's in-flight cap, the breaker opens and stays open across fresh stubs and an eviction.
+ * route's in-flight cap, the breaker opens and stays open across fresh stubs and an eviction;
+ * the batch calls (acquireMany, releaseMany) keep those guarantees across concurrent batches.
  */
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -74,5 +75,37 @@ describe("RouteHealth object", () => {
     expect(stored).toHaveLength(1);
     expect(JSON.parse(stored[0]!.state)).toMatchObject({ v: 1, consecutiveFailures: 1, breaker: "closed" });
     expect(await stub.acquire(config)).toEqual({ ok: false, reason: "retry-after", delaySeconds: 30 });
+  });
+
+  it("acquireMany: two concurrent batches share maxInFlight 3; a retried call gets the same grants; releaseMany frees them", async () => {
+    const { tenant, route } = fresh();
+    const config = cfg({ maxInFlight: 3 });
+    const [a, b] = await Promise.all([
+      routeHealthStub(env.ROUTE_HEALTH, tenant, route).acquireMany(config, ["a1", "a2", "a3"]),
+      routeHealthStub(env.ROUTE_HEALTH, tenant, route).acquireMany(config, ["b1", "b2", "b3"]),
+    ]);
+    const granted = [...a, ...b].filter((p) => p.ok).map((p) => (p as { leaseId: string }).leaseId);
+    expect(granted).toHaveLength(3);
+    expect([...a, ...b].filter((p) => !p.ok)).toEqual(Array(3).fill({ ok: false, reason: "max-in-flight", delaySeconds: 2 }));
+
+    const stub = routeHealthStub(env.ROUTE_HEALTH, tenant, route);
+    // The first batch's answer was lost: asking again with its lease ids spends nothing new.
+    expect(await stub.acquireMany(config, ["a1", "a2", "a3"])).toEqual(a);
+    expect(await stub.health()).toMatchObject({ inFlight: 3 });
+    expect(await stub.releaseMany(config, granted.map((leaseId) => ({ leaseId, result: { outcome: "delivered", httpStatus: 204 } })))).toEqual({});
+    expect(await stub.health()).toMatchObject({ inFlight: 0 });
+  });
+
+  it("releaseMany: ten failures in one batch open the breaker, reported once, and it stays open after an eviction", async () => {
+    const { tenant, route } = fresh();
+    const config = cfg();
+    const stub = routeHealthStub(env.ROUTE_HEALTH, tenant, route);
+    const leases = Array.from({ length: 10 }, (_, i) => `f${i}`);
+    expect((await stub.acquireMany(config, leases)).every((p) => p.ok)).toBe(true);
+    expect(await stub.releaseMany(config, leases.map((leaseId) => ({ leaseId, result: { outcome: "failed", httpStatus: 500 } })))).toEqual({ transition: "failing" });
+    await evictDurableObject(stub);
+    const again = routeHealthStub(env.ROUTE_HEALTH, tenant, route);
+    expect(await again.health()).toMatchObject({ breaker: "open", consecutiveFailures: 10, inFlight: 0 });
+    expect((await again.acquireMany(config, ["x", "y"])).map((p) => !p.ok && p.reason)).toEqual(["breaker-open", "breaker-open"]);
   });
 });

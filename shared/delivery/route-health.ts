@@ -218,7 +218,7 @@ function recordAttempt(window: WindowBucket[], windowSeconds: number, nowMs: num
 }
 
 /** Capacity max(1, rate): a rate below 1/s still lets one attempt through when its token is due. */
-function refill(bucket: HealthState["bucket"], rate: number | null, nowMs: number): HealthState["bucket"] {
+export function refill(bucket: HealthState["bucket"], rate: number | null, nowMs: number): HealthState["bucket"] {
   if (rate === null) return null;
   const capacity = Math.max(1, rate);
   if (bucket === null) return { tokens: capacity, updatedAt: nowMs, rate };
@@ -232,7 +232,7 @@ function liveLeases(leases: Record<string, number>, nowMs: number): Record<strin
 }
 
 /** Queue delays are whole seconds in [1, 24 h]; a zero delay would come straight back to a refusal. */
-function wholeSeconds(ms: number): number {
+export function wholeSeconds(ms: number): number {
   return Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(Math.round(ms) / 1000)));
 }
 

@@ -1,26 +1,27 @@
 /**
- * Delivery consumer (one per region queue): for each message, attempts its routes
- * concurrently; a failed route goes back as its own delayed retry message (so one failing
- * subscriber never re-sends to the others), an exhausted one becomes a dead letter. The
- * outcomes of one event go back to its master record in one call. Each message is then acked
- * explicitly; an unexpected error retries that message only (max_retries → the region DLQ).
+ * Delivery consumer (one per region queue shard). A batch's deliveries are grouped by route:
+ * each route's health object is asked once for all of them and told once how they went
+ * (workers/delivery/route-guard.ts); the granted ones are attempted concurrently. A failed route
+ * goes back as its own delayed retry message (so one failing subscriber never re-sends to the
+ * others), an exhausted one becomes a dead letter. The outcomes of one event go back to its
+ * master record in one call, as soon as all of its routes are settled. Each message is then
+ * acked explicitly; an unexpected error retries that message only (max_retries → its DLQ).
  */
 import { v7 as uuidv7 } from "uuid";
 import { afterAttempt, BACKPRESSURE_INCIDENT_AFTER_MS, beforeAttempt } from "../../shared/delivery/decide";
 import { isDeliverMessage, type DeliverMessage, type RouteAttempt } from "../../shared/delivery/message";
 import type { Region } from "../../shared/record/region";
 import type { DeliveryTarget } from "../../shared/routing/route";
-import type { DeliveryOutcome } from "../../durable-objects/master-record-storage";
 import { deliveryQueue } from "../../durable-objects/outbox";
-import { masterRecordStub, residencyMode } from "../../durable-objects/record-address";
 import { closeIncidents, loadDeliveryTargets, openIncident } from "../fanout/repository";
+import { secretsKey } from "../fanout/config";
 import { insertAttempts, type LoggedAttempt } from "./attempt-log";
 import { insertDeadLetter } from "./dead-letters";
-import { continueReplayJob, isReplayJobMessage } from "./replay";
+import { MessageRun } from "./message-run";
 import { applyHealthEffects } from "./operations";
-import { attemptGuarded } from "./route-guard";
+import { continueReplayJob, isReplayJobMessage } from "./replay";
+import { deliverToRoute, type Settled } from "./route-guard";
 import { checkSchemaPin } from "./schema-pin";
-import { secretsKey } from "../fanout/config";
 
 export type Clock = { now: () => number; random: () => number };
 const systemClock: Clock = { now: () => Date.now(), random: () => Math.random() };
@@ -28,15 +29,14 @@ const systemClock: Clock = { now: () => Date.now(), random: () => Math.random() 
 /** A route whose schema pin could not be checked (registry unreadable) waits this long; not an attempt. */
 const PIN_RECHECK_SECONDS = 30;
 
-/** Messages processed at once per invocation; each attempts all of its routes concurrently. */
-const MESSAGE_CONCURRENCY = 16;
-
 type Work = {
   retries: { body: DeliverMessage; delaySeconds: number }[];
-  /** Dead letters and incidents, written in one D1 batch at the end of the invocation. */
+  /** Dead letters, incidents and attempt-log rows, written in one D1 batch at the end of the invocation. */
   statements: D1PreparedStatement[];
-  attempts: Map<string, { tenant: string; route: string; items: LoggedAttempt[] }>;
 };
+
+/** A batch's deliveries to one route, in message order. */
+type RouteGroup = { target: DeliveryTarget; items: { run: MessageRun; sent: RouteAttempt }[]; attempts: LoggedAttempt[]; wasDeferred: boolean };
 
 export async function consumeDeliveries(batch: MessageBatch, env: Env, region: Region, clock: Clock = systemClock): Promise<void> {
   const key = await secretsKey(env);
@@ -48,7 +48,7 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
       m.ack();
     } else {
       console.error("unreadable delivery message; sending it to the DLQ", m.id);
-      m.retry(); // max_retries, then the region DLQ keeps it
+      m.retry(); // max_retries, then the queue's DLQ keeps it
     }
   }
 
@@ -59,31 +59,24 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
     targets.set(tenant, await loadDeliveryTargets(env.DB, key, tenant, ids, clock.now()));
   }
 
-  const work: Work = { retries: [], statements: [], attempts: new Map() };
-  const done: Message<DeliverMessage>[] = [];
-  for (let i = 0; i < valid.length; i += MESSAGE_CONCURRENCY) {
-    await Promise.all(
-      valid.slice(i, i + MESSAGE_CONCURRENCY).map(async (m) => {
-        try {
-          await processMessage(env, m.body, targets.get(m.body.tenant)!, work, clock);
-          done.push(m);
-        } catch (err) {
-          console.error("delivery message failed; retrying it", m.id, err);
-          m.retry({ delaySeconds: 30 });
-        }
-      }),
-    );
-  }
+  const work: Work = { retries: [], statements: [] };
+  const runs = valid.map((m) => new MessageRun(env, m));
+  const groups = new Map<string, RouteGroup>();
+  await Promise.all(runs.map((run) => planMessage(env, run, targets.get(run.body.tenant)!, groups, work, clock)));
+  await Promise.all([...groups.values()].map((group) => deliverGroup(env, group, work, clock)));
+  await Promise.all(runs.map((run) => run.reported()));
 
   const queue = deliveryQueue(env, region);
   for (let i = 0; i < work.retries.length; i += 100) {
     await queue.sendBatch(work.retries.slice(i, i + 100).map((r) => ({ body: r.body, contentType: "json" as const, delaySeconds: r.delaySeconds })));
   }
   const batchId = uuidv7();
-  const logRows = [...work.attempts.values()].map((a) => insertAttempts(env.DB, a.tenant, a.route, batchId, clock.now(), a.items));
-  const statements = [...work.statements, ...logRows];
-  if (statements.length > 0) await env.DB.batch(statements);
-  done.forEach((m) => m.ack());
+  for (const g of groups.values()) if (g.attempts.length > 0) work.statements.push(insertAttempts(env.DB, g.target.tenant, g.target.id, batchId, clock.now(), g.attempts));
+  if (work.statements.length > 0) await env.DB.batch(work.statements);
+  for (const run of runs) {
+    if (run.failed) run.message.retry({ delaySeconds: 30 });
+    else run.message.ack();
+  }
 }
 
 const DISPOSITION = { delivered: "delivered", "given-up": "given-up", retry: "retrying", "dead-letter": "dead-lettered" } as const;
@@ -92,58 +85,99 @@ function isFifo(target: DeliveryTarget): boolean {
   return target.ordering === "per-record" || target.guarantee === "exactly-once";
 }
 
-async function processMessage(env: Env, msg: DeliverMessage, targets: Map<string, DeliveryTarget>, work: Work, clock: Clock): Promise<void> {
-  const outcomes: DeliveryOutcome[] = [];
-  await Promise.all(
-    msg.routes.map(async (sent) => {
+/** Settles what needs no attempt (dropped, held, paused, pinned) and puts the rest in their route's group. */
+async function planMessage(env: Env, run: MessageRun, targets: Map<string, DeliveryTarget>, groups: Map<string, RouteGroup>, work: Work, clock: Clock): Promise<void> {
+  const msg = run.body;
+  try {
+    for (const sent of msg.routes) {
       const target = targets.get(sent.id) ?? null;
       const gate = beforeAttempt(target);
       if (gate.kind === "drop") {
         // Reported so the record's trail says why, and a FIFO cursor never waits on a dead route.
-        return void outcomes.push({ route: sent.id, attempt: sent.attempt, outcome: "dropped", disposition: "given-up", at: clock.now(), latencyMs: 0, final: true });
+        run.outcomes.push({ route: sent.id, attempt: sent.attempt, outcome: "dropped", disposition: "given-up", at: clock.now(), latencyMs: 0, final: true });
+        continue;
       }
-      if (gate.kind === "defer") return void work.retries.push({ body: { ...msg, routes: [sent] }, delaySeconds: gate.delaySeconds });
-
+      if (gate.kind === "defer") {
+        work.retries.push({ body: { ...msg, routes: [sent] }, delaySeconds: gate.delaySeconds });
+        continue;
+      }
       // A route pinned to a schema version never receives an event that version cannot read:
       // not attempted, a P1 dead letter; final, so the record's FIFO cursor blocks on it like a
       // dead-lettered delivery (replay after changing the pin, or skip).
       const pin = await checkSchemaPin(env.DB, msg, target!.schema);
-      if (pin.kind === "defer") return void work.retries.push({ body: { ...msg, routes: [sent] }, delaySeconds: PIN_RECHECK_SECONDS });
+      if (pin.kind === "defer") {
+        work.retries.push({ body: { ...msg, routes: [sent] }, delaySeconds: PIN_RECHECK_SECONDS });
+        continue;
+      }
       if (pin.kind === "hold") {
         const reason = isFifo(target!) ? `${pin.reason}; ordering blocked until it is replayed or skipped` : pin.reason;
         work.statements.push(deadLetterFor(env, msg, sent, sent.history, reason, "P1", clock.now()));
-        return void outcomes.push({ route: sent.id, attempt: sent.attempt, outcome: "schema-incompatible", disposition: "dead-lettered", at: clock.now(), latencyMs: 0, final: true });
+        run.outcomes.push({ route: sent.id, attempt: sent.attempt, outcome: "schema-incompatible", disposition: "dead-lettered", at: clock.now(), latencyMs: 0, final: true });
+        continue;
       }
+      const key = `${msg.tenant}\u0000${sent.id}`;
+      const group = groups.get(key) ?? { target: target!, items: [], attempts: [], wasDeferred: false };
+      groups.set(key, group);
+      group.items.push({ run, sent });
+      run.expect();
+    }
+  } catch (err) {
+    console.error("delivery message failed; retrying it", run.message.id, err);
+    run.failed = true;
+  } finally {
+    run.seal();
+  }
+}
 
-      const guarded = await attemptGuarded(env, target!, msg.event, sent.attempt, clock.now);
-      if (guarded.kind === "deferred") return void defer(env, msg, sent, guarded.delaySeconds, guarded.reason, work, clock.now());
-      const record = guarded.record;
-      work.statements.push(...(await applyHealthEffects(env, target!, guarded.effects, clock.now())));
-      if (sent.deferredSince !== undefined) work.statements.push(closeIncidents(env.DB, msg.tenant, sent.id, "backpressure", clock.now()));
-      const log = work.attempts.get(`${msg.tenant}\u0000${sent.id}`) ?? { tenant: msg.tenant, route: sent.id, items: [] };
-      log.items.push({ ...record, eventId: msg.event.id, subject: msg.event.subject });
-      work.attempts.set(`${msg.tenant}\u0000${sent.id}`, log);
+/** One acquire and one release for the route, whatever the number of its deliveries in the batch. */
+async function deliverGroup(env: Env, group: RouteGroup, work: Work, clock: Clock): Promise<void> {
+  const deliveries = group.items.map(({ run, sent }) => ({ event: run.body.event, attempt: sent.attempt }));
+  const effects = await deliverToRoute(env, group.target, deliveries, clock.now, (i, settled) => {
+    const { run, sent } = group.items[i]!;
+    try {
+      settleDelivery(env, group, run, sent, settled, work, clock);
+    } catch (err) {
+      console.error("delivery message failed; retrying it", run.message.id, err);
+      run.failed = true;
+    } finally {
+      run.settle();
+    }
+  });
+  try {
+    work.statements.push(...(await applyHealthEffects(env, group.target, effects, clock.now())));
+    if (group.wasDeferred) work.statements.push(closeIncidents(env.DB, group.target.tenant, group.target.id, "backpressure", clock.now()));
+  } catch (err) {
+    // The deliveries are made and reported; retrying their messages would only send them twice.
+    console.error(`route health effects for ${group.target.id} not applied`, JSON.stringify(effects), err);
+  }
+}
 
-      const next = afterAttempt(target!, sent, record, clock.random());
-      outcomes.push({
-        route: sent.id,
-        attempt: sent.attempt,
-        outcome: record.outcome,
-        disposition: DISPOSITION[next.kind],
-        ...(record.httpStatus ? { httpStatus: record.httpStatus } : {}),
-        at: record.at,
-        latencyMs: record.latencyMs,
-        final: next.kind !== "retry",
-      });
-      if (next.kind === "retry") work.retries.push({ body: { ...msg, routes: [{ ...next.next, deferredSince: undefined }] }, delaySeconds: next.delaySeconds });
-      if (next.kind === "dead-letter") {
-        // On a FIFO route the dead letter holds back every later event of this record (P0).
-        const fifo = isFifo(target!);
-        work.statements.push(deadLetterFor(env, msg, sent, next.history, fifo ? `ordering blocked: ${next.reason}` : next.reason, fifo ? "P0" : "P4", clock.now()));
-      }
-    }),
-  );
-  if (outcomes.length > 0) await reportOutcomes(env, msg, outcomes);
+function settleDelivery(env: Env, group: RouteGroup, run: MessageRun, sent: RouteAttempt, settled: Settled, work: Work, clock: Clock): void {
+  const msg = run.body;
+  const target = group.target;
+  if (settled.kind === "deferred") return defer(env, msg, sent, settled.delaySeconds, settled.reason, work, clock.now());
+  if (settled.kind === "crashed") throw settled.error;
+  const record = settled.record;
+  if (sent.deferredSince !== undefined) group.wasDeferred = true;
+  group.attempts.push({ ...record, eventId: msg.event.id, subject: msg.event.subject });
+
+  const next = afterAttempt(target, sent, record, clock.random());
+  run.outcomes.push({
+    route: sent.id,
+    attempt: sent.attempt,
+    outcome: record.outcome,
+    disposition: DISPOSITION[next.kind],
+    ...(record.httpStatus ? { httpStatus: record.httpStatus } : {}),
+    at: record.at,
+    latencyMs: record.latencyMs,
+    final: next.kind !== "retry",
+  });
+  if (next.kind === "retry") work.retries.push({ body: { ...msg, routes: [{ ...next.next, deferredSince: undefined }] }, delaySeconds: next.delaySeconds });
+  if (next.kind === "dead-letter") {
+    // On a FIFO route the dead letter holds back every later event of this record (P0).
+    const fifo = isFifo(target);
+    work.statements.push(deadLetterFor(env, msg, sent, next.history, fifo ? `ordering blocked: ${next.reason}` : next.reason, fifo ? "P0" : "P4", clock.now()));
+  }
 }
 
 /**
@@ -174,23 +208,6 @@ function deadLetterFor(env: Env, msg: DeliverMessage, sent: RouteAttempt, histor
   });
 }
 
-/**
- * The record's own trail of who got what, and the release of its FIFO routes' next events.
- * Transient RPC failures are retried a few times; a report that still fails is logged (the
- * attempt log and dead letters keep the outcome) and never fails the deliveries already made.
- */
-async function reportOutcomes(env: Env, msg: DeliverMessage, outcomes: DeliveryOutcome[]): Promise<void> {
-  const stub = masterRecordStub(env.MASTER_RECORD, { tenant: msg.tenant, region: msg.recordRegion, recordType: msg.recordType, recordId: msg.recordId }, residencyMode(env.EU_JURISDICTION));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await stub.recordDeliveries(Number(msg.event.sequence), outcomes);
-    } catch (err) {
-      if (attempt >= 3) return void console.error("could not report delivery outcomes to the master record", err);
-      await new Promise((r) => setTimeout(r, 100 * attempt));
-    }
-  }
-}
-
 /** The platform DLQ: messages the consumer could not process max_retries times. */
 export async function consumeDeliveryDlq(batch: MessageBatch, env: Env, clock: Clock = systemClock): Promise<void> {
   const statements: D1PreparedStatement[] = [];
@@ -205,4 +222,3 @@ export async function consumeDeliveryDlq(batch: MessageBatch, env: Env, clock: C
   if (statements.length > 0) await env.DB.batch(statements);
   batch.ackAll();
 }
-

@@ -1,34 +1,88 @@
 /**
- * One attempt under the route's health object: ask for a permit (breaker, rate, in-flight,
- * Retry-After), attempt, report the result. A refused permit is a deferral, never an attempt.
- * The health object's effects (breaker opened or closed, route to disable) come back with it.
+ * A consumer batch's deliveries to one route, under the route's health object: one acquireMany
+ * for all of them (breaker, rate, in-flight, Retry-After), the granted ones attempted at once,
+ * one releaseMany with every result. A refused permit is a deferral, never an attempt. The
+ * health object's effects (breaker opened or closed, route to disable) come back once per batch.
  */
 import type { AttemptRecord } from "../../shared/delivery/message";
-import type { DeferReason, HealthConfig, HealthEffects } from "../../shared/delivery/route-health";
+import { healthConfigOf, type AttemptResult, type HealthConfig, type HealthEffects, type Permit } from "../../shared/delivery/route-health";
+import type { LeaseResult } from "../../shared/delivery/route-health-batch";
 import type { DeliveryTarget } from "../../shared/routing/route";
-import { routeHealthStub } from "../../durable-objects/route-health";
+import { routeHealthStub, type RouteHealth } from "../../durable-objects/route-health";
 import { webhookOrigin } from "../fanout/config";
 import { deliverOnce } from "./send";
 
-export type Guarded = { kind: "deferred"; delaySeconds: number; reason: DeferReason } | { kind: "attempted"; record: AttemptRecord; effects: HealthEffects };
+export type RouteDelivery = { event: Readonly<Record<string, unknown>> & { id: string }; attempt: number };
+export type Settled =
+  | { kind: "deferred"; delaySeconds: number; reason: string }
+  | { kind: "attempted"; record: AttemptRecord }
+  /** The attempt threw (never for what the receiver does: a bug or a bad secret); its lease is freed. */
+  | { kind: "crashed"; error: unknown };
 
-export function healthConfig(target: DeliveryTarget): HealthConfig {
-  return { breaker: target.breaker, rateLimitPerSecond: target.rateLimitPerSecond, maxInFlight: target.maxInFlight, timeoutMs: target.timeoutMs };
+/** The health object could not be reached: the route's deliveries wait this long (not attempts). */
+export const HEALTH_UNAVAILABLE_RETRY_SECONDS = 30;
+const ACQUIRE_TRIES = 3;
+
+/**
+ * Settles each delivery through `onSettled(index, …)` as soon as its fate is known (a refusal
+ * right after the permits, an attempt when it ends), so a message can report its outcomes before
+ * the slowest delivery of the route finishes. Answers the batch's health effects.
+ *
+ * Every granted attempt starts at once: its fetch is aborted after the route's timeout, so it
+ * ends before its lease (timeout + 5 s) expires and max-in-flight holds. A lease is freed when
+ * the route's last attempt of the batch ends (one release call), at most one timeout later.
+ */
+export async function deliverToRoute(env: Env, target: DeliveryTarget, deliveries: RouteDelivery[], now: () => number, onSettled: (index: number, settled: Settled) => void): Promise<HealthEffects> {
+  const health = routeHealthStub(env.ROUTE_HEALTH, target.tenant, target.id);
+  const cfg = healthConfigOf(target);
+  const permits = await acquireWithRetries(health, cfg, deliveries.map(() => crypto.randomUUID()));
+  if (!permits) {
+    deliveries.forEach((_, i) => onSettled(i, { kind: "deferred", delaySeconds: HEALTH_UNAVAILABLE_RETRY_SECONDS, reason: "route health unavailable" }));
+    return {};
+  }
+  const results: LeaseResult[] = [];
+  await Promise.all(
+    permits.map(async (permit, i) => {
+      if (!permit.ok) return onSettled(i, { kind: "deferred", delaySeconds: permit.delaySeconds, reason: permit.reason });
+      const { event, attempt } = deliveries[i]!;
+      try {
+        const record = await deliverOnce(target, event, now(), attempt, webhookOrigin(env));
+        results.push({ leaseId: permit.leaseId, result: resultOf(record) });
+        onSettled(i, { kind: "attempted", record });
+      } catch (error) {
+        results.push({ leaseId: permit.leaseId, result: { outcome: "error" } });
+        onSettled(i, { kind: "crashed", error });
+      }
+    }),
+  );
+  if (results.length === 0) return {};
+  try {
+    return await health.releaseMany(cfg, results);
+  } catch (err) {
+    // Not retried: a release is not idempotent (outcomes would count twice). The deliveries
+    // happened and are not repeated; the leases expire on their own within timeout + 5 s.
+    console.error(`route health: release of ${results.length} attempt(s) to ${target.id} failed`, err);
+    return {};
+  }
 }
 
-export async function attemptGuarded(env: Env, target: DeliveryTarget, event: Readonly<Record<string, unknown>> & { id: string }, attempt: number, now: () => number): Promise<Guarded> {
-  const health = routeHealthStub(env.ROUTE_HEALTH, target.tenant, target.id);
-  const cfg = healthConfig(target);
-  const permit = await health.acquire(cfg);
-  if (!permit.ok) return { kind: "deferred", delaySeconds: permit.delaySeconds, reason: permit.reason };
-  let record: AttemptRecord;
-  try {
-    record = await deliverOnce(target, event, now(), attempt, webhookOrigin(env));
-  } catch (err) {
-    // deliverOnce does not throw for what the receiver does; free the lease whatever happened.
-    await health.release(cfg, permit.leaseId, { outcome: "error" }).catch(() => {});
-    throw err;
+/** The same lease ids on every try: a try whose answer was lost is granted again, not twice. */
+async function acquireWithRetries(health: DurableObjectStub<RouteHealth>, cfg: HealthConfig, leaseIds: string[]): Promise<Permit[] | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const permits = await health.acquireMany(cfg, leaseIds);
+      if (permits.length === leaseIds.length) return permits;
+      throw new Error(`acquireMany answered ${permits.length} permits for ${leaseIds.length} leases`);
+    } catch (err) {
+      if (attempt >= ACQUIRE_TRIES) {
+        console.error("route health: acquire failed; deferring the route's deliveries", err);
+        return null;
+      }
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
   }
-  const effects = await health.release(cfg, permit.leaseId, { outcome: record.outcome, ...(record.httpStatus ? { httpStatus: record.httpStatus } : {}), retryAfterSeconds: record.retryAfterSeconds ?? null });
-  return { kind: "attempted", record, effects };
+}
+
+function resultOf(record: AttemptRecord): AttemptResult {
+  return { outcome: record.outcome, ...(record.httpStatus ? { httpStatus: record.httpStatus } : {}), retryAfterSeconds: record.retryAfterSeconds ?? null };
 }
