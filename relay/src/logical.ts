@@ -60,6 +60,9 @@ export async function runLogical(rt: Runtime & { config: LogicalConfig }): Promi
         { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
       );
       const internals = service as unknown as LibraryInternals;
+      // The library's queue (flowControl) is private; if its shape changes, behave as if busy
+      // for keepalives (confirm only accepted LSNs) and as if empty for batching (send per commit).
+      const queueEmpty = () => !Array.isArray(internals._messageQueue) || internals._messageQueue.length === 0;
       const libraryIdle = () => Array.isArray(internals._messageQueue) && internals._messageQueue.length === 0 && internals._processing === false;
       const confirm = async (lsn: string) => {
         if (lsnToBigInt(lsn) < lsnToBigInt(lastConfirmed)) lsn = lastConfirmed; // never move the slot backwards
@@ -100,7 +103,7 @@ export async function runLogical(rt: Runtime & { config: LogicalConfig }): Promi
               batcher.commit(msg.commitEndLsn ?? lsn);
               attempt = 0;
               // Batch small transactions together while more is already queued; send when not.
-              if (libraryIdle() || batcher.sendable(false) >= config.batchSize) await flush(false);
+              if (queueEmpty() || batcher.sendable(false) >= config.batchSize) await flush(false);
             }
           } catch (err) {
             finish(err);

@@ -57,16 +57,19 @@ export type FakeEdge = {
   rejectIds: Set<string>;
   /** Status codes to answer before answering normally (e.g. [503]). */
   failNext: number[];
+  /** Answer this much later (to stop a run between batches). */
+  delayMs: number;
   close(): Promise<void>;
 };
 
 export async function startFakeEdge(): Promise<FakeEdge> {
   const seen = new Set<string>();
-  const edge: Omit<FakeEdge, "url" | "close"> = { received: [], rejectIds: new Set(), failNext: [] };
+  const edge: Omit<FakeEdge, "url" | "close"> = { received: [], rejectIds: new Set(), failNext: [], delayMs: 0 };
   const server: Server = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
-    req.on("end", () => {
+    req.on("end", async () => {
+      if (edge.delayMs > 0) await new Promise((r) => setTimeout(r, edge.delayMs));
       const fail = edge.failNext.shift();
       if (fail) return void res.writeHead(fail, { "retry-after": "0" }).end();
       const { changes } = JSON.parse(body) as { changes: OutgoingChange[] };
