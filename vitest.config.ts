@@ -13,6 +13,9 @@ export default defineConfig({
           // A fixed test-only key (base64 of 32 bytes) and loopback targets for the local receiver.
           SECRETS_KEY: "80WbTdG97I8NJWVF/g2/DuZEC5g+uNFN1pFClBWmwoo=",
           ALLOW_LOOPBACK_TARGETS: "1",
+          // Bench counters on (workers/bench): every test runs through the counting wrappers, and
+          // test/bench-counters.test.ts reads them; production-off is unit-tested there.
+          BENCH_COUNTERS: "1",
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
       },
@@ -23,7 +26,7 @@ export default defineConfig({
     setupFiles: ["./test/apply-migrations.ts"],
     // A Node HTTP receiver on 127.0.0.1 for webhook tests (workerd cannot listen): see the file.
     // The AsyncAPI parser runs in Node only: a service the same way (test/asyncapi-parser.global-setup.ts).
-    globalSetup: ["./test/receivers.global-setup.ts", "./test/asyncapi-parser.global-setup.ts"],
+    globalSetup: ["./test/receivers.global-setup.ts", "./test/asyncapi-parser.global-setup.ts", "./test/openapi-validator.global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // cloudevents (devDependency, used by shared/envelope tests) is CJS and require()s uuid@8,

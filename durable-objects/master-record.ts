@@ -19,6 +19,7 @@ import { admit, settle, type FifoState } from "../shared/record/fifo";
 import type { SchemaStamp } from "../shared/gates/schema-gate";
 import { sendToRoute, shipPage } from "./outbox";
 import { masterRecordStub, residencyMode } from "./record-address";
+import { benchObject, countAlarm } from "../workers/bench/object";
 
 export type ApplyBatch = {
   identity: RecordIdentity;
@@ -59,7 +60,8 @@ export class MasterRecord extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#store = new MasterRecordStorage(ctx.storage.sql);
+    [this.ctx, this.env] = benchObject("MasterRecord", this.ctx, this.env); // counting state and env only when BENCH_COUNTERS=1
+    this.#store = new MasterRecordStorage(this.ctx.storage.sql);
     this.#meta = this.#store.loadMeta();
     void ctx.blockConcurrencyWhile(async () => {
       this.#alarmAt = await ctx.storage.getAlarm();
@@ -217,6 +219,7 @@ export class MasterRecord extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    countAlarm("MasterRecord", this.env);
     this.#alarmAt = null;
     await this.#ship();
     if (this.#meta.state.rekeyedTo && !this.#meta.handoffDone) await this.#handOff();

@@ -3,6 +3,7 @@ import { app } from "./app";
 import { writeAuditSegments } from "./audit/segment-writer";
 import { consumeDeliveries, consumeDeliveryDlq } from "./delivery/consumer";
 import { pruneExpired } from "./maintenance";
+import { withBenchCounters } from "./bench/handler";
 import { REGIONS, type Region } from "../shared/record/region";
 
 export { MasterRecord } from "../durable-objects/master-record";
@@ -13,7 +14,8 @@ function regionOf(queue: string, suffix: string): Region | null {
   return m && (m[2] ?? "") === suffix && (REGIONS as readonly string[]).includes(m[1]!) ? (m[1] as Region) : null;
 }
 
-export default {
+// Bench counters only when BENCH_COUNTERS=1 (a bench's `wrangler dev --var`); otherwise the handlers as they are.
+export default withBenchCounters({
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
     if (batch.queue === "changecast-audit" || batch.queue === "changecast-audit-dlq") return writeAuditSegments(batch, env);
@@ -27,4 +29,4 @@ export default {
     const pruned = await pruneExpired(env.DB, controller.scheduledTime);
     console.log("maintenance", JSON.stringify(pruned));
   },
-} satisfies ExportedHandler<Env>;
+} satisfies ExportedHandler<Env>);
