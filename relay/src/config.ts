@@ -131,7 +131,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   try {
     ({ values } = parseArgs({ args: [...rest], options, strict: true, allowPositionals: false }));
   } catch (err) {
-    return { kind: "error", message: `${(err as Error).message.replace(/\. To specify.*$/s, "")} (see changecast-relay ${command} --help)` };
+    // Node's messages can run over several lines; the first says what is wrong.
+    return { kind: "error", message: `${(err as Error).message.split("\n")[0]!.replace(/\.$/, "")} (see changecast-relay ${command} --help)` };
   }
   if (values.help) return { kind: "help", text: helpText(command) };
 
