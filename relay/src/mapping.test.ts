@@ -82,3 +82,18 @@ describe("timestamp and snapshot ids", () => {
     else expect(boundedId(`${id}y`)).not.toBe(bounded);
   });
 });
+
+describe("the edge accepts what the mapping makes (shared/change/schema.ts)", async () => {
+  const { changeSchema } = await import("../../shared/change/schema.ts");
+  it.each([
+    ["outbox insert", outboxRowToChange(base, "42")],
+    ["trigger delete", outboxRowToChange({ ...base, type: "delete", payload: { data: {}, before: { name: "Ada" }, _capture: "trigger" } }, "0/16B3748")],
+    ["trigger rekey", outboxRowToChange({ ...base, type: "rekey", payload: { data: { id: 2 }, before: { id: 1 }, newRecordId: "c-2", _capture: "trigger" } }, "7")],
+    ["timestamp", timestampRowToChange({ table: "app.items", recordType: "item", keyValues: ["eu", "7"], updatedAtMicros: "1764306000123456", updatedAt: new Date(1764306000123), row: { a: 1 }, softDeleted: true })],
+    ["snapshot", snapshotRowToChange({ runId: "r1", table: "stores", recordType: "store", keyValues: ["s-1"], row: { a: 1 }, takenAt: new Date("2026-11-28T05:00:00Z") })],
+    ["long snapshot id", snapshotRowToChange({ runId: "r1", table: "stores", recordType: "store", keyValues: ["s".repeat(250)], row: {}, takenAt: new Date("2026-11-28T05:00:00Z") })],
+  ])("%s", (_name, change) => {
+    const parsed = changeSchema.safeParse(change);
+    expect(parsed.success ? "valid" : parsed.error.issues).toBe("valid");
+  });
+});
