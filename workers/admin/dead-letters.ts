@@ -48,7 +48,7 @@ deadLetters.get("/:tenant/dead-letters", async (c) => {
   return c.json({ items, nextCursor: rows.length > page.limit && last ? encodeCursor(`${last.createdAt}|${last.id}`) : null });
 });
 
-const bulkReplay = z.strictObject({ routeId: z.string().min(1).optional(), from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() });
+export const bulkReplay = z.strictObject({ routeId: z.string().min(1).optional(), from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() });
 
 deadLetters.post("/:tenant/dead-letters/replay", async (c) => {
   const tenant = await tenantOr404(c.env, c.req.param("tenant"));

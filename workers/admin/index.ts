@@ -9,6 +9,7 @@ import { audit } from "./audit";
 import { deadLetters } from "./dead-letters";
 import { routeHealth } from "./health";
 import { incidents } from "./incidents";
+import { openApiDocument } from "../openapi/document";
 import { routeActions } from "./route-actions";
 import { routes } from "./routes";
 import { subscribers } from "./subscribers";
@@ -24,6 +25,7 @@ const requireAdmin = createMiddleware<{ Bindings: Env }>(async (c, next) => {
 export const admin = new Hono<{ Bindings: Env }>();
 // After auth, so unauthenticated requests never touch the idempotency table.
 admin.use("*", requireAdmin, idempotency(secretsKey));
+admin.get("/openapi.json", (c) => c.json(openApiDocument()));
 admin.route("/tenants", tenants);
 admin.route("/tenants", audit);
 admin.route("/tenants", deadLetters);

@@ -15,7 +15,7 @@ import { routeChangedMeanwhile, routePending, stateAfter } from "./routes";
 import { requireTenant, type TenantScoped } from "./tenant-scope";
 
 export const DEFAULT_OVERLAP_SECONDS = 86_400;
-const rotation = z.strictObject({ overlapSeconds: z.number().int().min(0).max(604_800).default(DEFAULT_OVERLAP_SECONDS) });
+export const rotation = z.strictObject({ overlapSeconds: z.number().int().min(0).max(604_800).default(DEFAULT_OVERLAP_SECONDS) });
 
 export const routeActions = new Hono<TenantScoped>();
 routeActions.use("/:tenant/routes/:id/*", requireTenant);

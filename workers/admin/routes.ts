@@ -65,7 +65,7 @@ const settings = {
   schema: z.strictObject({ subject: z.string().regex(SUBJECT_PATTERN, SUBJECT_RULE), version: z.number().int().min(1).max(MAX_VERSION) }).nullable(),
 };
 
-const newRoute = z.strictObject({
+export const newRoute = z.strictObject({
   ...settings,
   id: resourceId.optional(),
   region: settings.region.optional(),
@@ -82,7 +82,7 @@ const newRoute = z.strictObject({
   status: settings.status.default("active"),
   schema: settings.schema.default(null),
 });
-const routePatch = z.strictObject(settings).partial();
+export const routePatch = z.strictObject(settings).partial();
 
 /** The stored URL is the normalized one that passed the check: what is checked is what is called. */
 function checkedUrl(env: Env, raw: string): string {

@@ -13,9 +13,9 @@ const settings = {
   agreements: z.strictObject({ hipaaBaa: z.boolean().optional(), glba: z.boolean().optional(), dpa: z.boolean().optional() }),
 };
 
-const newSubscriber = z.strictObject({ id: resourceId.optional(), ...settings, purposes: settings.purposes.default([]), agreements: settings.agreements.default({}) });
+export const newSubscriber = z.strictObject({ id: resourceId.optional(), ...settings, purposes: settings.purposes.default([]), agreements: settings.agreements.default({}) });
 /** Each given field replaces the stored one whole (agreements too); absent fields stay. */
-const subscriberPatch = z.strictObject(settings).partial();
+export const subscriberPatch = z.strictObject(settings).partial();
 
 export const subscribers = new Hono<TenantScoped>();
 subscribers.use("/:tenant/subscribers/*", requireTenant);

@@ -9,7 +9,7 @@ import { getLocation, getTenant, insertLocation, insertTenant, listLocations, re
 
 const id = z.string().regex(ID_PATTERN, "lower-case letters, digits, '-' and '_'; at most 63; starts with a letter or digit");
 
-const newTenant = z.strictObject({
+export const newTenant = z.strictObject({
   id,
   name: z.string().min(1).max(200),
   region: z.enum(["us", "eu", "ap"]).default("us"),
@@ -17,9 +17,9 @@ const newTenant = z.strictObject({
 });
 
 // operationsRouteId: where the tenant's incident notices go; null stops them.
-const tenantPatch = z.strictObject({ name: newTenant.shape.name, operationsRouteId: id.nullable() }).partial();
+export const tenantPatch = z.strictObject({ name: newTenant.shape.name, operationsRouteId: id.nullable() }).partial();
 
-const newLocation = z.strictObject({ id, name: z.string().min(1).max(200) });
+export const newLocation = z.strictObject({ id, name: z.string().min(1).max(200) });
 
 export const tenants = new Hono<{ Bindings: Env }>();
 

@@ -15,7 +15,7 @@ import { unauthorized } from "../http/bearer";
 
 const TOLERANCE_SECONDS = 300;
 
-const report = z.strictObject({
+export const receiverReport = z.strictObject({
   tenant: z.string().min(1).max(64),
   route: z.string().min(1).max(64),
   kind: z.enum(["duplicate", "gap"]),
@@ -42,7 +42,7 @@ receiverReports.post("/", bodyLimit({ maxSize: 16 * 1024, onError: () => { throw
   } catch {
     throw new HttpProblem(400, "unreadable-body", "Body is not JSON", { field: "body" });
   }
-  const parsed = report.safeParse(json);
+  const parsed = receiverReport.safeParse(json);
   if (!parsed.success) throw fromZodError(parsed.error);
   const r = parsed.data;
 
