@@ -39,11 +39,13 @@ export async function runPoll(rt: Runtime & { config: PollConfig }): Promise<voi
     while (!rt.signal.aborted) {
       const wake = listener?.arm();
       const { rows } = await db.query<OutboxRow>(
-        `select id::text as id, aggregatetype, aggregateid, type, payload, occurred_at, txid::text as txid
-           from ${outbox}
-          where (txid, id) > ($1::xid8, $2::bigint)
-            and txid < pg_snapshot_xmin(pg_current_snapshot())
-          order by txid, id
+        // o.txid, o.id: a bare "order by txid, id" would sort by the text aliases of the select
+        // list ("10" < "9") and move the cursor past rows not yet sent.
+        `select o.id::text as id, o.aggregatetype, o.aggregateid, o.type, o.payload, o.occurred_at, o.txid::text as txid
+           from ${outbox} o
+          where (o.txid, o.id) > ($1::xid8, $2::bigint)
+            and o.txid < pg_snapshot_xmin(pg_current_snapshot())
+          order by o.txid, o.id
           limit $3`,
         [cursor.txid, cursor.id, config.batchSize],
       );
