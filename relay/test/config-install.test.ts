@@ -12,18 +12,18 @@ const SINK = ["--database-url", DB, "--ingest-url", "http://127.0.0.1:1", "--loc
 
 describe("bad configuration", () => {
   it.each([
-    ["a missing location key", ["poll", "--database-url", DB, "--ingest-url", "http://127.0.0.1:1"], "--location-key"],
-    ["a missing database URL", ["poll", "--ingest-url", "http://127.0.0.1:1", "--location-key", "loc_abc"], "--database-url"],
-    ["a batch size over 500", ["poll", ...SINK, "--batch-size", "501"], "--batch-size"],
-    ["a batch size of zero", ["notify", ...SINK, "--batch-size", "0"], "--batch-size"],
-    ["a poll interval that is not a number", ["poll", ...SINK, "--poll-interval-ms", "soon"], "--poll-interval-ms"],
-    ["an ingest URL that is not http(s)", ["poll", "--database-url", DB, "--ingest-url", "ftp://edge", "--location-key", "loc_abc"], "--ingest-url"],
-    ["a database URL that is not postgres://", ["poll", "--database-url", "mysql://x", "--ingest-url", "http://127.0.0.1:1", "--location-key", "loc_abc"], "--database-url"],
-    ["timestamp without --table", ["timestamp", ...SINK], "--table"],
-    ["a record type with a dash", ["snapshot", ...SINK, "--table", "items:bad-type"], "--table"],
-    ["a slot name with capitals", ["logical", ...SINK, "--slot", "Bad"], "--slot"],
-    ["an unknown flag", ["poll", ...SINK, "--bogus", "1"], "--bogus"],
-  ])("%s exits 2 naming %s", async (_, args, flag) => {
+    ["a missing location key", "--location-key", ["poll", "--database-url", DB, "--ingest-url", "http://127.0.0.1:1"]],
+    ["a missing database URL", "--database-url", ["poll", "--ingest-url", "http://127.0.0.1:1", "--location-key", "loc_abc"]],
+    ["a batch size over 500", "--batch-size", ["poll", ...SINK, "--batch-size", "501"]],
+    ["a batch size of zero", "--batch-size", ["notify", ...SINK, "--batch-size", "0"]],
+    ["a poll interval that is not a number", "--poll-interval-ms", ["poll", ...SINK, "--poll-interval-ms", "soon"]],
+    ["an ingest URL that is not http(s)", "--ingest-url", ["poll", "--database-url", DB, "--ingest-url", "ftp://edge", "--location-key", "loc_abc"]],
+    ["a database URL that is not postgres://", "--database-url", ["poll", "--database-url", "mysql://x", "--ingest-url", "http://127.0.0.1:1", "--location-key", "loc_abc"]],
+    ["timestamp without --table", "--table", ["timestamp", ...SINK]],
+    ["a record type with a dash", "--table", ["snapshot", ...SINK, "--table", "items:bad-type"]],
+    ["a slot name with capitals", "--slot", ["logical", ...SINK, "--slot", "Bad"]],
+    ["an unknown flag", "--bogus", ["poll", ...SINK, "--bogus", "1"]],
+  ])("%s exits 2 naming %s", async (_, flag, args) => {
     const run = await runRelay(args, { CHANGECAST_DATABASE_URL: "", DATABASE_URL: "", CHANGECAST_INGEST_URL: "", CHANGECAST_LOCATION_KEY: "" });
     expect(run.code, run.transcript).toBe(2);
     expect(run.transcript).toContain(flag);
@@ -46,15 +46,18 @@ describe("bad configuration", () => {
 
 /** Everything install can create, as text: tables and columns, triggers, functions, publications, slots. */
 async function catalog(db: pg.Client): Promise<string> {
-  const parts = await Promise.all([
-    db.query("SELECT table_name, column_name, data_type, column_default FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2"),
-    db.query("SELECT tgrelid::regclass::text AS rel, tgname, pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1, 2"),
-    db.query("SELECT p.proname, md5(pg_get_functiondef(p.oid)) AS def FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' ORDER BY 1"),
-    db.query("SELECT indexrelid::regclass::text AS idx FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1"),
-    db.query("SELECT pubname, puballtables, pubinsert, pubupdate, pubdelete FROM pg_publication ORDER BY 1"),
-    db.query("SELECT slot_name, plugin, restart_lsn::text FROM pg_replication_slots WHERE database = current_database() ORDER BY 1"),
-    db.query("SELECT count(*)::int AS rows FROM changecast_outbox"),
-  ]);
+  // One after another: a pg client runs one query at a time.
+  const queries = [
+    "SELECT table_name, column_name, data_type, column_default FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2",
+    "SELECT tgrelid::regclass::text AS rel, tgname, pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1, 2",
+    "SELECT p.proname, md5(pg_get_functiondef(p.oid)) AS def FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' ORDER BY 1",
+    "SELECT indexrelid::regclass::text AS idx FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1",
+    "SELECT pubname, puballtables, pubinsert, pubupdate, pubdelete FROM pg_publication ORDER BY 1",
+    "SELECT slot_name, plugin, restart_lsn::text FROM pg_replication_slots WHERE database = current_database() ORDER BY 1",
+    "SELECT count(*)::int AS rows FROM changecast_outbox",
+  ];
+  const parts = [];
+  for (const sql of queries) parts.push(await db.query(sql));
   return JSON.stringify(parts.map((p) => p.rows), null, 1);
 }
 

@@ -40,7 +40,7 @@ describe("a relay killed mid-batch", () => {
 
     const restarted = await runRelay(["poll", ...connectionFlags(edge, url), "--batch-size", String(BATCH), "--once"]);
     expect(restarted.code, restarted.transcript).toBe(0);
-    expect(batchTotal(restarted.lines, "duplicate")).toBe(BATCH);
+    expect(batchTotal(restarted.lines, "duplicate"), restarted.transcript).toBe(BATCH);
     expect(batchTotal(restarted.lines, "accepted")).toBe(ROWS - BATCH);
     expect(batchTotal(restarted.lines, "rejected")).toBe(0);
 

@@ -5,7 +5,7 @@
  * the right events, signed, in per-record sequence order.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { deliveredAtLeast, newEdge, ofSubject } from "./edge";
+import { deliveredAtLeast, newEdge, ofSubject, waitFor } from "./edge";
 import { inTransaction, newDatabase } from "./postgres";
 import { batchTotal, connectionFlags, runRelay, startRelay, type Relay } from "./relay-process";
 import { expectOutboxStory, OUTBOX_STORY_EVENTS, writeOutboxStory } from "./scenario";
@@ -46,7 +46,8 @@ describe("outbox modes deliver transactions end to end", () => {
     await install(url);
     const relay = startRelay(["notify", ...connectionFlags(edge, url), "--poll-interval-ms", "600000"]);
     running.push(relay);
-    await relay.waitForLine("caught_up on the empty outbox", (l) => l.event === "caught_up");
+    // Rows written once its LISTEN is in place can only be read this soon because of a NOTIFY.
+    await waitFor("the relay's LISTEN", async () => (await db.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen %'")).rowCount);
 
     await writeOutboxStory(db, "n");
     // Without the NOTIFY wake-up nothing would be read for 10 minutes.

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { deliveredAtLeast, newEdge } from "./edge";
-import { connect, newDatabase, writeOutbox } from "./postgres";
+import { connect, inTransaction, newDatabase, writeOutbox } from "./postgres";
 import { batchTotal, connectionFlags, runRelay } from "./relay-process";
 
 describe("poll mode and transactions that commit out of id order", () => {
@@ -46,5 +46,23 @@ describe("poll mode and transactions that commit out of id order", () => {
     const idle = await poll();
     expect(batchTotal(idle.lines, "sent")).toBe(0);
     await Promise.all([t1.end(), t2.end(), db.end()]);
+  });
+
+  it("keeps its cursor in numeric (txid, id) order across id lengths: 25 rows in batches of 5, each sent once", async () => {
+    // Ids 1…25 sorted as text go 1, 10, 11, 12, 13: a cursor taken from that order jumps to 13
+    // after the first batch and never sends 2…9.
+    const { url, db } = await newDatabase("poll_order");
+    const edge = await newEdge("poll-order");
+    const install = await runRelay(["install", "--database-url", url]);
+    expect(install.code, install.transcript).toBe(0);
+    await inTransaction(db, (tx) => writeOutbox(tx, Array.from({ length: 25 }, (_, i) => ["customer", `ord-${i + 1}`, "insert", { n: i + 1 }] as [string, string, string, Record<string, unknown>])));
+
+    const run = await runRelay(["poll", ...connectionFlags(edge, url), "--batch-size", "5", "--once"]);
+    expect(run.code, run.transcript).toBe(0);
+    expect(batchTotal(run.lines, "sent"), run.transcript).toBe(25);
+    expect(batchTotal(run.lines, "accepted")).toBe(25);
+    const events = await deliveredAtLeast(edge, 25);
+    expect(new Set(events.map((e) => e.subject)).size).toBe(25);
+    await db.end();
   });
 });
