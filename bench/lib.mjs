@@ -13,7 +13,7 @@
  * mid-run. `--worktree` copies the working tree instead (uncommitted changes).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { delimiter, dirname, join, relative } from "node:path";
@@ -40,14 +40,20 @@ export function benchContext({ name, deadlineMs, argv = process.argv }) {
     work: mkdtempSync(join(tmpdir(), `changecast-${name}-`)),
     deadline: AbortSignal.timeout(deadlineMs),
     worktree: argv.includes("--worktree"),
+    /** Every server started and not yet stopped; `server` is the latest (the loops run one at a time). */
+    servers: new Set(),
     server: null,
-    async stopServer() {
-      const s = ctx.server;
-      ctx.server = null;
-      if (!s || s.exited) return;
-      process.kill(-s.child.pid, "SIGINT"); // the group: wrangler and its workerd processes
-      for (let i = 0; i < 40 && !s.exited; i++) await sleep(250);
-      if (!s.exited) process.kill(-s.child.pid, "SIGKILL");
+    /** Stops `s`, or every running server when none is named. */
+    async stopServer(s) {
+      const list = s ? [s] : [...ctx.servers];
+      await Promise.all(list.map(async (x) => {
+        ctx.servers.delete(x);
+        if (ctx.server === x) ctx.server = null;
+        if (x.exited) return;
+        process.kill(-x.child.pid, "SIGINT"); // the group: wrangler and its workerd processes
+        for (let i = 0; i < 40 && !x.exited; i++) await sleep(250);
+        if (!x.exited) process.kill(-x.child.pid, "SIGKILL");
+      }));
     },
     async cleanup() {
       await ctx.stopServer().catch(() => {});
@@ -56,7 +62,9 @@ export function benchContext({ name, deadlineMs, argv = process.argv }) {
     },
   };
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => void ctx.cleanup().finally(() => process.exit(130)));
-  process.on("exit", () => ctx.server && !ctx.server.exited && process.kill(-ctx.server.child.pid, "SIGKILL"));
+  process.on("exit", () => {
+    for (const x of ctx.servers) if (!x.exited) process.kill(-x.child.pid, "SIGKILL");
+  });
   return ctx;
 }
 
@@ -75,12 +83,27 @@ export function snapshotSources(ctx) {
     const untar = archive.status === 0 && spawnSync("tar", ["-xf", tar, "-C", app], { encoding: "utf8" });
     if (!untar || untar.status !== 0) throw new Error(`could not copy HEAD: ${archive.stderr}${untar?.stderr ?? ""}`);
   }
-  symlinkSync(join(root, "node_modules"), join(app, "node_modules"), "dir");
+  isolateNodeModules(app);
   const vars = readFileSync(join(app, ".dev.vars.example"), "utf8");
   writeFileSync(join(app, ".dev.vars"), vars);
   const token = vars.match(/^ADMIN_TOKEN=(.*)$/m)?.[1]?.trim();
   if (!token) throw new Error(".dev.vars.example has no ADMIN_TOKEN");
   return { app, token };
+}
+
+/**
+ * `wrangler dev` rebuilds and reloads the Worker when esbuild sees a watched path change, and
+ * esbuild also watches the directory listings it resolved through, node_modules included: an
+ * `npm install` in the shared checkout reloaded a bench's server mid-run, which drops the local
+ * queues' in-flight messages. So the copy gets its own node_modules directory of per-entry links
+ * to the checkout's, taken now: packages added to the checkout later no longer change a listing
+ * esbuild watches. It cuts reloads, it does not stop them: servers count them (`reloads`).
+ */
+function isolateNodeModules(app) {
+  const link = join(app, "node_modules");
+  mkdirSync(link);
+  const source = join(root, "node_modules");
+  for (const entry of readdirSync(source)) symlinkSync(join(source, entry), join(link, entry));
 }
 
 function freePort() {
@@ -94,24 +117,43 @@ function freePort() {
 }
 
 /**
- * `wrangler dev` on a free port with a fresh `--persist-to` directory (migrations applied to it
- * first). The returned server counts, from wrangler's log, each queue's consumer batches and
+ * `wrangler dev` on a free port with a fresh `--persist-to` directory. By default changecast's own
+ * wrangler.toml, its D1 migrations applied first; `config` names another Worker's wrangler.toml
+ * (relative to `app`: the floor and itty bench Workers, which have no D1). `vars` become `--var`
+ * flags. The returned server counts, from wrangler's log, each queue's consumer batches and
  * messages (`queues[name]`: batches, delivered, acked, busyMs: the sum of the batches' durations,
- * lastAt) and keeps error lines.
+ * lastAt), the Worker reloads (`reloads`: each drops local in-flight queue messages) and keeps
+ * error lines.
  */
-export async function startServer(ctx, app, name) {
+export async function startServer(ctx, app, name, options = {}) {
+  // Another wrangler on this shared machine (or a port freed by freePort and taken before
+  // wrangler bound it) can hold a port wrangler wants: "Address already in use". Try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(ctx, app, attempt > 1 ? `${name}-${attempt}` : name, options);
+    } catch (err) {
+      if (attempt >= 3 || !err.addressInUse) throw err;
+      console.log(`  ${name}: a port was taken (another server on the machine); starting again`);
+    }
+  }
+}
+
+async function startServerOnce(ctx, app, name, { config = null, vars = {} }) {
   const state = join(ctx.work, `state-${name}`);
   const log = join(ctx.work, `wrangler-${name}.log`);
-  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "changecast", "--local", "--persist-to", state], {
-    cwd: app, env: { ...childEnv, CI: "true" }, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8",
-  });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
+  if (!config) {
+    const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "changecast", "--local", "--persist-to", state], {
+      cwd: app, env: { ...childEnv, CI: "true" }, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8",
+    });
+    if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
+  }
 
   const port = await freePort();
-  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false"], {
-    cwd: app, env: childEnv, stdio: ["ignore", "pipe", "pipe"], detached: true,
-  });
-  const s = { child, log, base: `http://127.0.0.1:${port}`, exited: null, buildFailed: false, queues: {}, lastQueueAt: 0, errors: [] };
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false"];
+  if (config) args.push("--config", config);
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const child = spawn(wrangler, args, { cwd: app, env: childEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const s = { name, child, log, base: `http://127.0.0.1:${port}`, exited: null, buildFailed: false, queues: {}, lastQueueAt: 0, errors: [], reloads: 0 };
   const out = createWriteStream(log);
   let partial = "";
   const scan = (chunk) => {
@@ -131,6 +173,7 @@ export async function startServer(ctx, app, name) {
         stats.lastAt = s.lastQueueAt = Date.now();
       }
       else if (/Build failed/.test(line)) s.buildFailed = true; // wrangler would wait for an edit
+      else if (/Reloading local server/.test(line)) s.reloads += 1;
       if (!q && /error|✘/i.test(line) && !/Request\.cf|ENOTFOUND|getaddrinfo/.test(line)) s.errors.push(line.trim());
     }
   };
@@ -138,9 +181,15 @@ export async function startServer(ctx, app, name) {
   child.stderr.on("data", scan);
   child.on("exit", (code, signal) => (s.exited = { code, signal }));
   ctx.server = s;
+  ctx.servers.add(s);
 
   for (const started = Date.now(); Date.now() - started < 90_000; await sleep(500)) {
-    if (s.exited || s.buildFailed) throw new Error(`wrangler dev ${s.buildFailed ? "could not build the Worker" : `exited (${JSON.stringify(s.exited)})`}; see ${log}`);
+    if (s.exited || s.buildFailed) {
+      ctx.servers.delete(s);
+      const err = new Error(`wrangler dev ${s.buildFailed ? "could not build the Worker" : `exited (${JSON.stringify(s.exited)})`}; see ${log}`);
+      err.addressInUse = s.errors.some((line) => /Address already in use/.test(line));
+      throw err;
+    }
     try {
       if ((await fetch(s.base, { signal: AbortSignal.timeout(2000) })).ok) return s;
     } catch {} // not listening yet
