@@ -100,7 +100,8 @@ ${CONNECTION}
 ${SINK}
   --table <t>[:<type>]          table to read (repeatable; record type defaults to the table)
   --updated-at-column <col>     (default updated_at)
-  --soft-delete-column <col>    rows where it is not null are sent as soft_delete
+  --soft-delete-column <col>    rows where it is not null are sent as soft_delete (on the
+                                tables that have the column)
   --lag-ms <ms>                 safety window (default 2000)
 ${COMMON}`,
   snapshot: `changecast-relay snapshot [flags]

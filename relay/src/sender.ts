@@ -67,7 +67,8 @@ export function createSender(options: SenderOptions) {
   const sleep = options.sleep ?? abortableSleep;
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
-  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  // Generous: 500 changes to a cold edge can take many seconds; a timeout means a resend.
+  const timeoutMs = options.requestTimeoutMs ?? 60_000;
 
   type Attempt = { kind: "answer"; outcome: SendOutcome } | { kind: "too_large" } | { kind: "retry"; status: number | null; reason: string; retryAfterMs: number | null };
 

@@ -5,7 +5,7 @@
  * not close) the hole of a transaction that commits after rows with a later updated_at were read.
  */
 import type { TimestampConfig } from "./config.ts";
-import { readCheckpoint, writeCheckpoint } from "./db.ts";
+import { columnExists, readCheckpoint, UserFacingError, writeCheckpoint } from "./db.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { timestampRowToChange } from "./mapping.ts";
 import type { Runtime } from "./runtime.ts";
@@ -18,7 +18,14 @@ export async function runTimestamp(rt: Runtime & { config: TimestampConfig }): P
   const { config, db } = rt;
   const column = config.updatedAtColumn;
   const tables: TableInfo[] = [];
-  for (const spec of config.tables) tables.push(await describeTable(db, spec, [column, ...(config.softDeleteColumn ? [config.softDeleteColumn] : [])]));
+  const softDeleteIn = new Set<string>();
+  for (const spec of config.tables) {
+    const table = await describeTable(db, spec, [column]);
+    tables.push(table);
+    if (config.softDeleteColumn && (await columnExists(db, spec.table, config.softDeleteColumn))) softDeleteIn.add(table.display);
+  }
+  // The column applies to the tables that have it; a name no table has is a mistake.
+  if (config.softDeleteColumn && softDeleteIn.size === 0) throw new UserFacingError(`no --table has the --soft-delete-column ${quoteIdent(config.softDeleteColumn)}`);
   const saved = await readCheckpoint<TimestampPosition>(db, config.outboxTable, config.name);
   const position: TimestampPosition = { tables: { ...(saved?.position.tables ?? {}) } };
   rt.logger.log({ event: "start", mode: "timestamp", name: config.name, message: `timestamp: reading ${tables.map((t) => `${t.display} (${t.key.join(", ")})`).join(", ")} by ${column}, lag ${config.lagMs} ms` });
@@ -51,7 +58,7 @@ export async function runTimestamp(rt: Runtime & { config: TimestampConfig }): P
               "to_jsonb(t) as __row",
               `t.${quoteIdent(column)}::text as __ua`,
               `(extract(epoch from t.${quoteIdent(column)}) * 1000000)::bigint::text as __micros`,
-              config.softDeleteColumn ? `(t.${quoteIdent(config.softDeleteColumn)} is not null) as __soft` : "false as __soft",
+              config.softDeleteColumn && softDeleteIn.has(table.display) ? `(t.${quoteIdent(config.softDeleteColumn)} is not null) as __soft` : "false as __soft",
               ...keySelect(table.key),
             ],
             orderBy: [column, ...table.key],
