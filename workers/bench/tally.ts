@@ -124,7 +124,6 @@ export function reportTally(): CountsReport {
     // Assumption (docs/scale.md): each queue consumer batch is billed as a Worker request, like cron.
     workersRequests: t.workerInvocations.fetch + t.workerInvocations.queue + t.workerInvocations.scheduled,
     doRequests: sum(Object.values(t.doRequests)) + sum(Object.values(t.doAlarms)),
-    doDurationGbS: doDurationGbS(activeMs),
     doRowsRead: sum(sql.map((s) => s.rowsRead)),
     // "Each setAlarm() is billed as a single row written."
     doRowsWritten: sum(sql.map((s) => s.rowsWritten + s.setAlarms)),
@@ -140,14 +139,18 @@ export function reportTally(): CountsReport {
       workerInvocations: t.workerInvocations,
       doRequestsByNamespace: t.doRequests,
       doAlarmsByClass: t.doAlarms,
+      // Caller-side wall time of the calls (overlapping calls to one object counted once), and its
+      // GB-s. Not priced: under local workerd it is mostly waiting for a shared CPU, not what an
+      // object on its own machine would be billed for. docs/scale.md estimates duration instead.
       doActiveMsByNamespace: t.doActiveMs,
+      doDurationGbSUpperBound: doDurationGbS(activeMs),
       doSqlByClass: t.doSql,
       queueProduced: t.queueProduced,
       queueConsumed: t.queueConsumed,
       r2ByOperation: t.r2,
       d1Queries: t.d1.queries,
-      // Not measurable from inside workerd; the model takes them as inputs (docs/scale.md).
-      notCounted: ["workersCpuMs", "doStorageGbMonth", "r2StorageGbMonth", "d1StorageGbMonth"],
+      // Not measurable (CPU, storage) or not faithful (duration) locally; docs/scale.md estimates them.
+      notPriced: ["workersCpuMs", "doDurationGbS", "doStorageGbMonth", "r2StorageGbMonth", "d1StorageGbMonth"],
     },
     dollars: costOf(usage),
     since: new Date(t.since).toISOString(),
