@@ -46,7 +46,8 @@ export function summarize(scenarios) {
     }
   }
   const itty = scenarios.itty ? Object.entries(scenarios.itty.shapes).map(([shape, s]) => ({
-    shape, native: { changesPerSecond: s.native.changesPerSecond, latencyMs: s.native.requestLatencyMs }, itty: { changesPerSecond: s.itty.changesPerSecond, latencyMs: s.itty.requestLatencyMs },
+    shape, native: { changesPerSecond: s.native.changesPerSecond, latencyMs: s.native.requestLatencyMs }, nativeKv: { changesPerSecond: s["native-kv"].changesPerSecond, latencyMs: s["native-kv"].requestLatencyMs }, itty: { changesPerSecond: s.itty.changesPerSecond, latencyMs: s.itty.requestLatencyMs },
+    ittyToNativeKv: { changesPerSecond: ratio(s.itty.changesPerSecond, s["native-kv"].changesPerSecond), p99: ratio(s.itty.requestLatencyMs.p99, s["native-kv"].requestLatencyMs.p99) },
     ittyToNative: { changesPerSecond: ratio(s.itty.changesPerSecond, s.native.changesPerSecond), p50: ratio(s.itty.requestLatencyMs.p50, s.native.requestLatencyMs.p50), p99: ratio(s.itty.requestLatencyMs.p99, s.native.requestLatencyMs.p99) },
   })) : null;
   return { rows, itty, targets: targets(rows) };
@@ -79,7 +80,11 @@ export function printSummary(report) {
   })));
   if (summary.itty) {
     console.log("itty-durable vs native RPC (request latency):");
-    console.table(summary.itty.map((r) => ({ shape: r.shape, "native changes/s": r.native.changesPerSecond, "itty changes/s": r.itty.changesPerSecond, "itty ÷ native": r.ittyToNative.changesPerSecond, "native p50/p99 ms": `${r.native.latencyMs.p50}/${r.native.latencyMs.p99}`, "itty p50/p99 ms": `${r.itty.latencyMs.p50}/${r.itty.latencyMs.p99}` })));
+    console.table(summary.itty.map((r) => ({
+      shape: r.shape, "native changes/s": r.native.changesPerSecond, "native-kv changes/s": r.nativeKv.changesPerSecond, "itty changes/s": r.itty.changesPerSecond,
+      "itty ÷ native": r.ittyToNative.changesPerSecond, "itty ÷ native-kv": r.ittyToNativeKv.changesPerSecond,
+      "native p50/p99 ms": `${r.native.latencyMs.p50}/${r.native.latencyMs.p99}`, "native-kv p50/p99 ms": `${r.nativeKv.latencyMs.p50}/${r.nativeKv.latencyMs.p99}`, "itty p50/p99 ms": `${r.itty.latencyMs.p50}/${r.itty.latencyMs.p99}`,
+    })));
   }
   console.log("targets:");
   for (const [name, t] of Object.entries(summary.targets)) console.log(`  ${t.met === null ? "n/a " : t.met ? "met " : "MISS"} ${name}: ${t.figure ?? "not measured"}`);

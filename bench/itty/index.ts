@@ -7,15 +7,17 @@
 import { proxyDurable } from "itty-durable";
 import type { HotChange, HotResult } from "./hot-path";
 import { IttyRecord } from "./itty-record";
+import { NativeKvRecord } from "./native-kv-record";
 import { NativeRecord } from "./native-record";
 
-export { IttyRecord, NativeRecord };
+export { IttyRecord, NativeKvRecord, NativeRecord };
 
-type Env = { NATIVE_RECORD: DurableObjectNamespace<NativeRecord>; ITTY_RECORD: DurableObjectNamespace };
+type Env = { NATIVE_RECORD: DurableObjectNamespace<NativeRecord>; NATIVE_KV_RECORD: DurableObjectNamespace<NativeKvRecord>; ITTY_RECORD: DurableObjectNamespace };
 type Stamp = (name: string, subject: string, changes: HotChange[]) => Promise<HotResult[]>;
 
 const transports: Record<string, (env: Env) => Stamp> = {
   native: (env) => (name, subject, changes) => env.NATIVE_RECORD.get(env.NATIVE_RECORD.idFromName(name)).stamp(subject, changes),
+  "native-kv": (env) => (name, subject, changes) => env.NATIVE_KV_RECORD.get(env.NATIVE_KV_RECORD.idFromName(name)).stamp(subject, changes),
   // parse: true makes the stub answer the method's JSON result instead of the raw Response.
   itty: (env) => (name, subject, changes) => proxyDurable(env.ITTY_RECORD, { name: "ITTY_RECORD", parse: true }).get(name).stamp(subject, changes),
 };

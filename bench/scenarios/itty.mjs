@@ -1,6 +1,6 @@
 /**
  * itty-durable vs native RPC: bench/itty's Worker on one fresh server, the same hot path behind
- * POST /native/changes and POST /itty/changes, runs interleaved. Two shapes: "spread" (batches of
+ * POST /native/changes, /native-kv/changes and /itty/changes, runs interleaved. Two shapes: "spread" (batches of
  * 100 over 50 records: ~2 changes per object call) and "hot" (batches of 100 to one record: one
  * object call of 100 changes, calls to it queue up). Per run: changes/s and request p50/p99.
  */
@@ -9,7 +9,8 @@ import { changeBatches, pushChanges } from "../load.mjs";
 
 const BATCH = 100;
 const IN_FLIGHT = 4;
-const TRANSPORTS = ["native", "itty"];
+// native-kv: native RPC with itty's storage model, to tell the transport's share from the storage's.
+const TRANSPORTS = ["native", "native-kv", "itty"];
 
 export async function ittyScenario(env, { requests, runs }) {
   const { ctx, app } = env;
