@@ -84,10 +84,12 @@ export async function runLogical(rt: Runtime & { config: LogicalConfig }): Promi
         await confirm(lsn);
         await writeCheckpoint(db, config.outboxTable, config.name, "logical", { slot: config.slot, lsn });
       };
-      let failure: unknown = null;
+      // Why this connection ended; the first reason wins (a stop also makes the socket fail).
+      let failure: unknown = undefined;
       const ended = new Promise<void>((resolve) => {
-        const finish = (err: unknown) => {
-          failure ??= err;
+        const finish = (reason: unknown) => {
+          if (failure !== undefined) return;
+          failure = reason;
           resolve();
         };
         service.on("data", async (lsn: string, msg: Pgoutput.Message) => {
@@ -111,13 +113,15 @@ export async function runLogical(rt: Runtime & { config: LogicalConfig }): Promi
         });
         service.on("heartbeat", (lsn: string, _ts: number, shouldRespond: boolean) => {
           if (lsnToBigInt(lsn) >= lsnToBigInt(start!.flushed)) reachedStartEnd = true;
-          if (!shouldRespond) return;
-          // A keepalive's LSN may be confirmed only when nothing received is unaccepted;
-          // otherwise repeat the last accepted commit.
-          void confirm(batcher.idle && libraryIdle() ? lsn : lastConfirmed).catch(() => {});
+          // A keepalive's LSN may be confirmed only when nothing received is unaccepted: then
+          // WAL written by other tables is released even when the outbox is quiet (the server
+          // sends such keepalives, without asking for a reply, once it has caught up).
+          // Otherwise a reply, when asked for, repeats the last accepted commit.
+          if (batcher.idle && libraryIdle() && lsnToBigInt(lsn) > lsnToBigInt(lastConfirmed)) void confirm(lsn).catch(() => {});
+          else if (shouldRespond) void confirm(lastConfirmed).catch(() => {});
         });
         service.on("error", (err: Error) => finish(err));
-        rt.signal.addEventListener("abort", () => finish(null), { once: true });
+        rt.signal.addEventListener("abort", () => finish("stopped"), { once: true });
         if (config.once) {
           const timer = setInterval(() => {
             const quiet = Date.now() - lastMessageAt;
@@ -138,7 +142,7 @@ export async function runLogical(rt: Runtime & { config: LogicalConfig }): Promi
         logger.log({ event: "caught_up" });
         return;
       }
-      if (failure === null || failure instanceof SendAborted) return;
+      if (failure === "stopped" || failure instanceof SendAborted) return;
       if (failure instanceof FatalSendError) throw failure;
       attempt++;
       const delayMs = retryDelayMs(attempt, Math.random(), null);

@@ -207,4 +207,17 @@ describe("logical", () => {
     expect(edge.received.filter((c) => c.recordId.startsWith("lg-")).map((c) => c.recordId).at(-1)).toBe("lg-7");
     await db.query("select pg_drop_replication_slot('unit_slot')");
   });
+
+  it("warns about retained WAL, and confirms keepalives when idle so unrelated WAL is released", async () => {
+    const { url, db } = await postgres.newDatabase();
+    await install(url, "--logical", "--slot", "wal_slot");
+    await db.query("create table noise as select g, repeat('x', 500) as pad from generate_series(1, 6000) g"); // ~4 MB of WAL, none of it outbox
+    const { rows: [before] } = await db.query("select pg_current_wal_lsn()::text as lsn");
+    const events = await once(url, "logical", "--slot", "wal_slot", "--max-retained-wal-mb", "1");
+    expect(events).toContainEqual(expect.objectContaining({ event: "warn", code: "wal_retained", slot: "wal_slot" }));
+    expect(sent(events)).toBe(0);
+    const { rows: [slot] } = await db.query("select confirmed_flush_lsn >= $1::pg_lsn as released from pg_replication_slots where slot_name = 'wal_slot'", [before.lsn]);
+    expect(slot.released).toBe(true);
+    await db.query("select pg_drop_replication_slot('wal_slot')");
+  });
 });
