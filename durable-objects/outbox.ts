@@ -1,26 +1,51 @@
 /**
  * The master-record object's outbox: audit entries past the audit cursor go to the audit
- * queue (several per message), events past the delivery cursor go to their regions'
- * delivery queues (one message per event per region). Both cursors move only after
- * sendBatch succeeded, so a crash in between re-sends (at least once), never loses.
+ * queue (several per message), events past the delivery cursor go to their routes' delivery
+ * queue shards (one message per event per (region, shard) with routes: shared/routing/shard.ts).
+ * Both cursors move only after sendBatch succeeded, so a crash in between re-sends (at least
+ * once), never loses. Also home of the delivery-queue lookup the consumer and replays share.
  */
 import type { AuditEntry } from "../shared/audit/entry";
 import { packEntries, splitForSendBatch, toAuditMessages } from "../shared/audit/shipping";
 import type { DeliverMessage } from "../shared/delivery/message";
-import type { Region } from "../shared/record/region";
+import { REGIONS, type Region } from "../shared/record/region";
 import { deliverMessages, type PlannedDestination, type RecordRef } from "../shared/routing/plan";
+import { routeShard, shardBinding, shardCountOf, type ShardCounts } from "../shared/routing/shard";
 
 export type OutboxCursors = { auditShipped: number; deliveriesShipped: number };
 
-export function deliveryQueue(env: Env, region: Region): Queue {
-  switch (region) {
-    case "us":
-      return env.DELIVERIES_US;
-    case "eu":
-      return env.DELIVERIES_EU;
-    case "ap":
-      return env.DELIVERIES_AP;
-  }
+/** Shard counts are read from the env's binding names once per env object (they change only with a deploy). */
+const shardCountsByEnv = new WeakMap<object, ShardCounts>();
+
+/**
+ * Each region's number of delivery-queue shards: DELIVERIES_US is shard 0, DELIVERIES_US_1 …
+ * shard n (wrangler.toml). A gap in the numbering throws: fail fast rather than strand routes.
+ */
+export function deliveryShards(env: Env): ShardCounts {
+  const known = shardCountsByEnv.get(env);
+  if (known) return known;
+  const names = Object.keys(env);
+  const counts = Object.fromEntries(
+    REGIONS.map((region) => {
+      const found = shardCountOf(region, names);
+      if (!found.ok) throw new Error(`delivery queues: ${found.reason}`);
+      return [region, found.count];
+    }),
+  ) as Record<Region, number>;
+  shardCountsByEnv.set(env, counts);
+  return counts;
+}
+
+/** The queue of one shard of a region (shard 0 unless given). */
+export function deliveryQueue(env: Env, region: Region, shard = 0): Queue {
+  const queue = (env as unknown as Record<string, Queue | undefined>)[shardBinding(region, shard)];
+  if (!queue) throw new Error(`delivery queues: no ${shardBinding(region, shard)} binding (region ${region} has ${deliveryShards(env)[region]} shard(s))`);
+  return queue;
+}
+
+/** The queue shard one route's deliveries and retries go to. */
+export function routeQueue(env: Env, tenant: string, region: Region, routeId: string): Queue {
+  return deliveryQueue(env, region, routeShard(tenant, routeId, deliveryShards(env)[region]));
 }
 
 async function sendAll<T>(queue: Queue, items: { item: T; bytes: number }[], delaySeconds?: number): Promise<void> {
@@ -43,12 +68,14 @@ export async function shipPage(
   if (pending.length === 0) return cursors;
   const last = pending[pending.length - 1]!.entry.sequence;
 
-  const byRegion = new Map<Region, { item: DeliverMessage; bytes: number }[]>();
+  const shards = deliveryShards(env);
+  const byQueue = new Map<Queue, { item: DeliverMessage; bytes: number }[]>();
   for (const { entry, bytes } of pending) {
     if (entry.sequence <= cursors.deliveriesShipped) continue;
     const include = (d: PlannedDestination) => !d.fifo || admit(d.route, entry.sequence);
-    for (const { region, message } of deliverMessages(record, { event: entry.event, destinations: entry.destinations, routingVersion: entry.routingVersion }, include)) {
-      byRegion.set(region, [...(byRegion.get(region) ?? []), { item: message, bytes: bytes }]);
+    for (const { region, shard, message } of deliverMessages(record, { event: entry.event, destinations: entry.destinations, routingVersion: entry.routingVersion }, shards, include)) {
+      const queue = deliveryQueue(env, region, shard);
+      byQueue.set(queue, [...(byQueue.get(queue) ?? []), { item: message, bytes: bytes }]);
     }
   }
   // Every admission decision above was made before the first await (FIFO cursors stay exact).
@@ -59,7 +86,7 @@ export async function shipPage(
     await sendAll(env.AUDIT_QUEUE, messages.map((m) => ({ item: m, bytes: m.entries.reduce((n, e) => n + bytes.get(e.sequence)!, 200) })));
   }
 
-  for (const [region, items] of byRegion) await sendAll(deliveryQueue(env, region), items);
+  for (const [queue, items] of byQueue) await sendAll(queue, items);
 
   return { auditShipped: Math.max(cursors.auditShipped, last), deliveriesShipped: Math.max(cursors.deliveriesShipped, last) };
 }
@@ -67,7 +94,7 @@ export async function shipPage(
 /** Sends one event to one route on its own: a FIFO route's next event, released by an outcome. */
 export async function sendToRoute(env: Env, record: RecordRef, entry: AuditEntry, route: string): Promise<void> {
   const planned = { event: entry.event, destinations: entry.destinations, routingVersion: entry.routingVersion };
-  for (const { region, message } of deliverMessages(record, planned, (d) => d.route === route)) {
-    await deliveryQueue(env, region).send(message, { contentType: "json" });
+  for (const { region, shard, message } of deliverMessages(record, planned, deliveryShards(env), (d) => d.route === route)) {
+    await deliveryQueue(env, region, shard).send(message, { contentType: "json" });
   }
 }

@@ -3,6 +3,8 @@ import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { deliveryShards } from "../durable-objects/outbox";
+import { routeShard } from "../shared/routing/shard";
 import { admin, change, newTenant, push } from "./helpers";
 import { freshPath, newRoute, newSubscriber, received, receivedAtLeast, receiverUrl, script, waitFor } from "./fanout-helpers";
 
@@ -140,13 +142,16 @@ describe("fan-out to routes", () => {
     const sub = await newSubscriber(tenant);
     const [p1, p2] = [freshPath("trail-1"), freshPath("trail-2")];
     const r1 = await newRoute(tenant, sub, p1);
-    const r2 = await newRoute(tenant, sub, p2);
+    // On the same queue shard as r1 (shared/routing/shard.ts), so both share one message.
+    const shards = deliveryShards(env).us;
+    const sameShard = Array.from({ length: 100 }, (_, i) => `rt_trail_${i}`).find((id) => routeShard(tenant, id, shards) === routeShard(tenant, r1.id, shards))!;
+    const r2 = await newRoute(tenant, sub, p2, { id: sameShard });
     await push(keys["store-1"]!, [change("trail", "insert", { a: 1 })]);
     const trail = await waitFor("outcomes", async () => {
       const res = await admin("GET", `/tenants/${tenant}/records/customer/trail/deliveries`);
       return res.json.items.length > 0 ? res.json.items : null;
     });
-    // Both routes share one region, so one message and one report carry both outcomes.
+    // Both routes share one region and shard, so one message and one report carry both outcomes.
     expect(trail).toHaveLength(1);
     expect(trail[0].outcomes.map((o: any) => o.route).sort()).toEqual([r1.id, r2.id].sort());
     expect(trail[0].outcomes.every((o: any) => o.outcome === "delivered" && o.final)).toBe(true);

@@ -10,7 +10,7 @@ export { MasterRecord } from "../durable-objects/master-record";
 export { RouteHealth } from "../durable-objects/route-health";
 
 function regionOf(queue: string, suffix: string): Region | null {
-  const m = /^deliveries-(us|eu|ap)(-dlq)?$/.exec(queue);
+  const m = /^deliveries-(us|eu|ap)(?:-[1-9][0-9]*)?(-dlq)?$/.exec(queue); // any shard: deliveries-us, deliveries-us-1, …
   return m && (m[2] ?? "") === suffix && (REGIONS as readonly string[]).includes(m[1]!) ? (m[1] as Region) : null;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The versioned queue message that is the only link between a master-record object and the
- * delivery consumer (STYLE.md): one per event per region, listing that region's routes. A
- * retry is the same message carrying just the failed route, with its attempt history.
+ * delivery consumer (STYLE.md): one per event per region queue shard, listing that shard's
+ * routes. A retry is the same message carrying just the failed route, with its attempt history.
  */
 import type { ChangeEvent } from "../envelope/cloudevent";
 import type { Region } from "../record/region";

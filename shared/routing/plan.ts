@@ -1,13 +1,14 @@
 /**
  * Fan-out planning: which routes an event goes to (filters over its CloudEvents attributes),
- * and the delivery messages that carry it: one per region, listing that region's routes —
- * never one per route, because Queues bill three operations per message.
+ * and the delivery messages that carry it: one per (region, queue shard) that has routes,
+ * listing those routes — never one per route, because Queues bill three operations per message.
  */
 import type { ChangeEvent } from "../envelope/cloudevent";
 import { DELIVER_MESSAGE_VERSION, type DeliverMessage } from "../delivery/message";
 import type { Region } from "../record/region";
 import { matchesAll } from "./filter";
 import type { RoutingTable } from "./route";
+import { routeShard, type ShardCounts } from "./shard";
 
 /** `fifo`: the route wants this record's events one at a time, in sequence order. */
 export type PlannedDestination = { route: string; region: Region; fifo?: true };
@@ -25,12 +26,26 @@ export type PlannedEvent = { event: ChangeEvent; destinations: readonly PlannedD
 
 export type RecordRef = { tenant: string; recordRegion: Region; recordType: string; recordId: string };
 
-/** `include` lets the record's FIFO cursors hold back routes whose previous event is still out. */
-export function deliverMessages(record: RecordRef, planned: PlannedEvent, include: (d: PlannedDestination) => boolean = () => true): { region: Region; message: DeliverMessage }[] {
-  const byRegion = new Map<Region, string[]>();
-  for (const d of planned.destinations) if (include(d)) byRegion.set(d.region, [...(byRegion.get(d.region) ?? []), d.route]);
-  return [...byRegion].map(([region, routes]) => ({
+/** The message for one queue shard of one region. */
+export type ShardMessage = { region: Region; shard: number; message: DeliverMessage };
+
+/**
+ * One message per (region, shard) with at least one included route, routes in plan order.
+ * `include` lets the record's FIFO cursors hold back routes whose previous event is still out.
+ */
+export function deliverMessages(record: RecordRef, planned: PlannedEvent, shards: ShardCounts, include: (d: PlannedDestination) => boolean = () => true): ShardMessage[] {
+  const byShard = new Map<string, { region: Region; shard: number; routes: string[] }>();
+  for (const d of planned.destinations) {
+    if (!include(d)) continue;
+    const shard = routeShard(record.tenant, d.route, shards[d.region]);
+    const key = `${d.region}/${shard}`;
+    const group = byShard.get(key) ?? { region: d.region, shard, routes: [] };
+    byShard.set(key, group);
+    group.routes.push(d.route);
+  }
+  return [...byShard.values()].map(({ region, shard, routes }) => ({
     region,
+    shard,
     message: {
       v: DELIVER_MESSAGE_VERSION,
       kind: "deliver",

@@ -1,5 +1,5 @@
 /**
- * Delivery consumer (one per region queue shard). A batch's deliveries are grouped by route:
+ * Delivery consumer (the same for every queue shard of a region). A batch's deliveries are grouped by route:
  * each route's health object is asked once for all of them and told once how they went
  * (workers/delivery/route-guard.ts); the granted ones are attempted concurrently. A failed route
  * goes back as its own delayed retry message (so one failing subscriber never re-sends to the
@@ -12,7 +12,7 @@ import { afterAttempt, BACKPRESSURE_INCIDENT_AFTER_MS, beforeAttempt } from "../
 import { isDeliverMessage, type DeliverMessage, type RouteAttempt } from "../../shared/delivery/message";
 import type { Region } from "../../shared/record/region";
 import type { DeliveryTarget } from "../../shared/routing/route";
-import { deliveryQueue } from "../../durable-objects/outbox";
+import { deliveryQueue, routeQueue } from "../../durable-objects/outbox";
 import { closeIncidents, loadDeliveryTargets, openIncident } from "../fanout/repository";
 import { secretsKey } from "../fanout/config";
 import { insertAttempts, type LoggedAttempt } from "./attempt-log";
@@ -66,9 +66,16 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
   await Promise.all([...groups.values()].map((group) => deliverGroup(env, group, work, clock)));
   await Promise.all(runs.map((run) => run.reported()));
 
-  const queue = deliveryQueue(env, region);
-  for (let i = 0; i < work.retries.length; i += 100) {
-    await queue.sendBatch(work.retries.slice(i, i + 100).map((r) => ({ body: r.body, contentType: "json" as const, delaySeconds: r.delaySeconds })));
+  // Each retry carries one route and goes to that route's own shard (whichever shard this batch came from).
+  const byQueue = new Map<Queue, Work["retries"]>();
+  for (const r of work.retries) {
+    const queue = routeQueue(env, r.body.tenant, region, r.body.routes[0]!.id);
+    byQueue.set(queue, [...(byQueue.get(queue) ?? []), r]);
+  }
+  for (const [queue, retries] of byQueue) {
+    for (let i = 0; i < retries.length; i += 100) {
+      await queue.sendBatch(retries.slice(i, i + 100).map((r) => ({ body: r.body, contentType: "json" as const, delaySeconds: r.delaySeconds })));
+    }
   }
   const batchId = uuidv7();
   for (const g of groups.values()) if (g.attempts.length > 0) work.statements.push(insertAttempts(env.DB, g.target.tenant, g.target.id, batchId, clock.now(), g.attempts));

@@ -1,13 +1,13 @@
 /**
  * Replaying dead letters: a replay is a fresh delivery message for that route (attempt 1,
- * generation + 1) on the route's region queue; the dead letter is closed first, so two
+ * generation + 1) on the route's own queue shard of its region; the dead letter is closed first, so two
  * concurrent replays cannot both send. Bulk replays run as a job that pages through the
  * matching dead letters on the queue, recording progress in D1.
  */
 import { v7 as uuidv7 } from "uuid";
 import { DELIVER_MESSAGE_VERSION, type DeliverMessage } from "../../shared/delivery/message";
 import type { Region } from "../../shared/record/region";
-import { deliveryQueue } from "../../durable-objects/outbox";
+import { deliveryQueue, routeQueue } from "../../durable-objects/outbox";
 import { getTenant } from "../tenancy/repository";
 import { loadRoutingTable } from "../fanout/repository";
 import { closeDeadLetter, countDeadLetters, listDeadLetters, type DeadLetter, type DeadLetterQuery } from "./dead-letters";
@@ -42,7 +42,7 @@ export async function replayDeadLetter(env: Env, dl: DeadLetter, tenantRegion: R
     event: dl.event,
     routes: [{ id: dl.routeId, attempt: 1, generation: dl.generation + 1, history: [] }],
   };
-  await deliveryQueue(env, region).send(message, { contentType: "json" });
+  await routeQueue(env, dl.tenant, region, dl.routeId).send(message, { contentType: "json" });
   return true;
 }
 
@@ -57,6 +57,7 @@ export async function startReplayJob(env: Env, tenant: string, region: Region, q
   await env.DB.prepare("INSERT INTO replay_jobs (tenant_id, id, route_id, from_ms, to_ms, status, total, done, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)")
     .bind(tenant, job.id, job.routeId, job.fromMs, job.toMs, job.status, total, nowMs, nowMs)
     .run();
+  // Any shard's consumer runs a job page; shard 0 always exists.
   if (total > 0) await deliveryQueue(env, region).send({ v: 1, kind: "replay-job", tenant, jobId: job.id } satisfies ReplayJobMessage, { contentType: "json" });
   return job;
 }
