@@ -10,7 +10,9 @@
  * $ per million changes and per million deliveries, by item. Writes
  * bench/results/cost-probe-<date>.json. `--worktree`: see bench/lib.mjs.
  *
- *   node bench/cost-probe.mjs [--changes 1000] [--routes 10] [--worktree]
+ *   node bench/cost-probe.mjs [--changes 1000] [--routes 10] [--tag name] [--worktree]
+ *
+ * `--tag name` writes bench/results/cost-probe-name-<date>.json, so two commits can be compared.
  */
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
@@ -31,6 +33,8 @@ const BATCH = 100;
 const IN_FLIGHT = 2;
 /** The record object's re-ship alarm is set 30 s after a batch (durable-objects/master-record.ts). */
 const ALARM_WAIT_MS = 36_000;
+const TAG = process.argv.includes("--tag") ? process.argv[process.argv.indexOf("--tag") + 1] : null;
+if (TAG !== null && !/^[a-z0-9-]{1,30}$/.test(TAG ?? "")) throw new Error("--tag takes a short name: a-z, 0-9, -");
 const ARRIVAL_TIMEOUT_MS = 180_000;
 
 const ctx = benchContext({ name: "cost", deadlineMs: 12 * 60_000 });
@@ -113,7 +117,7 @@ async function main() {
 
   const deliveries = arrivals.size;
   const results = {
-    bench: "cost-probe", v: 1, date: new Date().toISOString(),
+    bench: TAG ? `cost-probe-${TAG}` : "cost-probe", v: 1, date: new Date().toISOString(),
     environment: environment(ctx, loadBefore),
     config: {
       changes: CHANGES, records: RECORDS, routes: ROUTES, batch: BATCH, inFlight: IN_FLIGHT,
