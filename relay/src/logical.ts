@@ -144,6 +144,7 @@ export async function runLogical(rt: Runtime & { config: LogicalConfig }): Promi
       }
       if (failure === "stopped" || failure instanceof SendAborted) return;
       if (failure instanceof FatalSendError) throw failure;
+      await db.query("select 1"); // only the replication connection may be retried here; a lost main connection exits 1
       attempt++;
       const delayMs = retryDelayMs(attempt, Math.random(), null);
       logger.log({ event: "retry", status: null, attempt, delayMs, reason: `replication: ${(failure as Error)?.message ?? String(failure)}` });
