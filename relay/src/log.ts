@@ -39,7 +39,7 @@ export function formatHuman(e: LogEvent): string {
     case "caught_up":
       return "caught up";
     case "stopped":
-      return `stopped by ${e.signal}; checkpoint written`;
+      return `stopped by ${e.signal}; every accepted batch is checkpointed`;
     case "error":
       return `error: ${e.message}`;
   }
