@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { admin } from "./admin";
 import { cdc } from "./ingest/cdc";
 import { changes } from "./ingest/changes";
+import { oauthToken } from "./ingest/oauth-token";
 import { receiverReports } from "./ingest/receiver-reports";
 import { registry } from "./registry";
 import { HttpProblem, problemResponse } from "./http/problem";
@@ -13,6 +14,7 @@ app.get("/", (c) => c.json({ name: "changecast", docs: "see README.md", ingest: 
 app.route("/v1/changes", cdc);
 app.route("/v1/changes", changes);
 app.route("/v1/receiver-reports", receiverReports);
+app.route("/v1/oauth/token", oauthToken);
 app.route("/admin/v1", admin);
 app.route("/registry/t/:tenant", registry);
 

@@ -37,6 +37,20 @@ const REGISTRY_ERROR = {
   properties: { error_code: { type: "integer" }, message: { type: "string" } },
 };
 
+const OAUTH_ERROR = {
+  type: "object",
+  description: "RFC 6749 §5.2 error response.",
+  required: ["error"],
+  properties: { error: { type: "string", enum: ["invalid_request", "invalid_client", "unsupported_grant_type"] }, error_description: { type: "string" } },
+};
+
+/** Each API family answers errors in the shape its clients read. */
+function errorContent(path: string): Json {
+  if (path.startsWith("/registry/")) return { "application/vnd.schemaregistry.v1+json": { schema: { $ref: "#/components/schemas/RegistryError" } } };
+  if (path === "/v1/oauth/token") return { "application/json": { schema: { $ref: "#/components/schemas/OAuthError" } } };
+  return { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
+}
+
 /** `/a/:b/c` → `/a/{b}/c`, and the names of its path parameters. */
 export function openApiPath(honoPath: string): { path: string; params: string[] } {
   const params: string[] = [];
@@ -57,9 +71,7 @@ function bodySchema(schema: z.ZodType): Json {
 
 function operation(op: Operation, params: string[]): Json {
   const registry = op.path.startsWith("/registry/");
-  const errorContent = registry
-    ? { "application/vnd.schemaregistry.v1+json": { schema: { $ref: "#/components/schemas/RegistryError" } } }
-    : { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
+  const errors = errorContent(op.path);
   const parameters = [
     ...params.map((name) => ({ name, in: "path", required: true, schema: { type: "string" } })),
     ...(op.query ?? []).map((name) => ({ name, in: "query", required: false, schema: { type: "string" } })),
@@ -72,12 +84,12 @@ function operation(op: Operation, params: string[]): Json {
     ...(parameters.length ? { parameters } : {}),
     responses: {
       [String(op.ok)]: op.ok === 204 ? { description: "Done; no body." } : { description: "Success.", content: { [registry ? "application/vnd.schemaregistry.v1+json" : "application/json"]: { schema: { type: "object" } } } },
-      "4XX": { description: "The request was refused; the body says which field and why.", content: errorContent },
-      "5XX": { description: "A server error; retry later.", content: errorContent },
+      "4XX": { description: "The request was refused; the body says which field and why.", content: errors },
+      "5XX": { description: "A server error; retry later.", content: errors },
     },
   };
   if (op.body) out.requestBody = { required: true, content: { "application/json": { schema: bodySchema(op.body) } } };
-  else if (op.bodyNote) out.requestBody = { required: true, description: op.bodyNote, content: { "application/json": { schema: { type: "object" } } } };
+  else if (op.bodyNote) out.requestBody = { required: true, description: op.bodyNote, content: { [op.bodyType ?? "application/json"]: { schema: { type: "object" } } } };
   return out;
 }
 
@@ -101,7 +113,7 @@ export function buildOpenApiDocument(version: string): Json {
         adminToken: { type: "http", scheme: "bearer", description: "The admin token (the registry also takes it as the HTTP Basic password)." },
         locationKey: { type: "http", scheme: "bearer", description: "A location's key, `loc_…`; it fixes tenant and location." },
       },
-      schemas: { Problem: PROBLEM, RegistryError: REGISTRY_ERROR },
+      schemas: { Problem: PROBLEM, RegistryError: REGISTRY_ERROR, OAuthError: OAUTH_ERROR },
     },
   };
 }

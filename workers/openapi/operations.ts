@@ -28,6 +28,8 @@ export type Operation = {
   body?: z.ZodType;
   /** A body documented in words only (tool formats, registry payloads). */
   bodyNote?: string;
+  /** The body's media type when it is not JSON. */
+  bodyType?: string;
   ok: 200 | 201 | 202 | 204;
   /** Query parameters the handler reads. */
   query?: string[];
@@ -52,6 +54,10 @@ export const OPERATIONS: readonly Operation[] = [
   op("POST", "/v1/changes/maxwell", "ingestion", "Submit Maxwell row events (one object or an array)", "location", 200, {
     bodyNote: "Maxwell's JSON row format; see README \"Debezium Server and Maxwell\".",
     query: ["key", "recordType"],
+  }),
+  op("POST", "/v1/oauth/token", "ingestion", "OAuth 2.0 client credentials (RFC 6749 §4.4): location id and key in, the key back as a bearer token", "public", 200, {
+    bodyNote: "application/x-www-form-urlencoded: grant_type=client_credentials, with HTTP Basic client authentication or client_id/client_secret. Errors are RFC 6749 §5.2 JSON.",
+    bodyType: "application/x-www-form-urlencoded",
   }),
   op("POST", "/v1/receiver-reports", "ingestion", "A receiver kit reports a duplicate or a gap it saw on a route", "receiver", 202, { body: receiverReport }),
   // Tenants and locations
