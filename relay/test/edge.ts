@@ -12,13 +12,13 @@ import type { ReceivedRequest } from "../../test/receivers.global-setup";
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it answers something truthy; never a fixed sleep (CI machines are slow). */
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value) return value;
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
+    await sleep(intervalMs);
   }
 }
 
@@ -79,6 +79,11 @@ export async function delivered(edge: Edge): Promise<Delivered[]> {
       webhookId: r.headers["webhook-id"]!, event,
     };
   });
+}
+
+/** How many webhooks (POSTs) the edge's path received so far, unverified: cheap enough to poll at volume. */
+export async function deliveredCount(edge: Edge): Promise<number> {
+  return (await receivedRequests(edge.path)).filter((r) => r.method === "POST").length;
 }
 
 /** Waits until the path received at least `n` webhooks; answers them all (verified, parsed). */
