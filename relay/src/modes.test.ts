@@ -64,15 +64,19 @@ describe("poll", () => {
   it("sends the outbox in batches, checkpoints, and sends nothing twice", async () => {
     const { url, db } = await postgres.newDatabase();
     await install(url);
-    for (let i = 1; i <= 5; i++) await insertOutbox(db, `p1-${i}`);
-    const events = await once(url, "poll", "--batch-size", "2");
-    expect(events.filter((e) => e.event === "batch").map((e) => (e.event === "batch" ? e.sent : 0))).toEqual([2, 2, 1]);
+    // 12 rows in one transaction: ids cross from one digit to two, so rows sorted as text
+    // ("10" < "9") would go out of order and the cursor would skip or repeat them.
+    await db.query("begin");
+    for (let i = 1; i <= 12; i++) await insertOutbox(db, `p1-${i}`);
+    await db.query("commit");
+    const events = await once(url, "poll", "--batch-size", "5");
+    expect(events.filter((e) => e.event === "batch").map((e) => (e.event === "batch" ? e.sent : 0))).toEqual([5, 5, 2]);
     expect(events.at(-1)).toEqual({ event: "caught_up" });
     const mine = edge.received.filter((c) => c.recordId.startsWith("p1-"));
-    expect(mine.map((c) => c.recordId)).toEqual(["p1-1", "p1-2", "p1-3", "p1-4", "p1-5"]);
+    expect(mine.map((c) => c.recordId)).toEqual(Array.from({ length: 12 }, (_, i) => `p1-${i + 1}`));
     expect(mine[0]).toMatchObject({ id: expect.stringMatching(/^outbox:\d+$/), op: "insert", data: { name: "p1-1" }, source: { kind: "outbox", txId: expect.any(String), position: expect.any(String) } });
     const { rows } = await db.query("select name, mode, position from changecast_relay_checkpoint");
-    expect(rows).toEqual([{ name: "poll", mode: "poll", position: { txid: mine[4]!.source.txId, id: mine[4]!.source.position } }]);
+    expect(rows).toEqual([{ name: "poll", mode: "poll", position: { txid: mine[11]!.source.txId, id: mine[11]!.source.position } }]);
     expect(sent(await once(url, "poll"))).toBe(0);
   });
 
