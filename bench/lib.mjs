@@ -13,7 +13,7 @@
  * mid-run. `--worktree` copies the working tree instead (uncommitted changes).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { delimiter, dirname, join, relative } from "node:path";
@@ -236,11 +236,16 @@ export function environment(ctx, loadBefore) {
   };
 }
 
-/** Writes bench/results/<bench>-<yyyy-mm-dd>.json atomically; answers its path relative to the root. */
-export function writeResults(report) {
+/**
+ * Writes bench/results/<bench>-<yyyy-mm-dd>.json atomically (with `keep`, a later run of the same
+ * day gets -2, -3, … instead of replacing it); answers its path relative to the root.
+ */
+export function writeResults(report, { keep = false } = {}) {
   const dir = join(root, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${report.bench}-${report.date.slice(0, 10)}.json`);
+  const base = join(dir, `${report.bench}-${report.date.slice(0, 10)}`);
+  let file = `${base}.json`;
+  for (let n = 2; keep && existsSync(file); n++) file = `${base}-${n}.json`;
   writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
   return relative(root, file);

@@ -87,7 +87,7 @@ async function main() {
     summary: summarize(scenarios),
     scenarios,
   };
-  const file = writeResults(report);
+  const file = writeResults(report, { keep: true }); // a full run is kept, not replaced by a later one
   printSummary(report);
   console.log(`\n${report.minutes} min; wrote ${file}`);
 }
