@@ -11,7 +11,8 @@
  *   record: the FIFO route can only ever have one event of it in flight, so it runs at one queue
  *   round trip per event (locally ≈ 1.1 s: the consumers' max_batch_timeout is 1 s), ≈ 5.5 min
  *   per run of 300; the whole bench takes ≈ 20 min with the defaults (more if a scenario is
- *   voided by a server reload and run again, see isolateNodeModules).
+ *   voided by a server reload and run again: bench/lib.mjs gives each copy its own node_modules
+ *   of links, which cuts reloads, and counts those that still happen).
  * Per run and route it measures:
  * - delivered events/s: unique deliveries / (last arrival on the route − first POST);
  * - POST→webhook latency p50/p99: arrival − start of the POST that carried the change (a client
@@ -28,10 +29,8 @@
  * can crash wrangler, hence the caps and one server per scenario. Bounded in time (arrival
  * timeouts, overall deadline); stops its servers and receivers itself.
  */
-import { lstatSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
 import { startReceiver } from "../scripts/demo.mjs";
-import { benchContext, call, drainQueues, environment, loadAverage, median, percentile, root, round, sleep, setUpBenchTenant, snapshotSources, startServer, writeResults } from "./lib.mjs";
+import { benchContext, call, drainQueues, environment, loadAverage, median, percentile, round, sleep, setUpBenchTenant, snapshotSources, startServer, writeResults } from "./lib.mjs";
 
 function flag(name, fallback, min, max) {
   const i = process.argv.indexOf(`--${name}`);
@@ -65,32 +64,6 @@ const SCENARIO_ATTEMPTS = 2; // a scenario whose server reloaded mid-way is run 
 
 const ctx = benchContext({ name: "fifo", deadlineMs: DEADLINE_MS });
 
-/**
- * `wrangler dev` rebuilds and reloads the Worker when esbuild sees a watched path change, and
- * esbuild also watches the directory listings it resolved through, node_modules included: an
- * `npm install` in the shared checkout reloaded the bench's server mid-run, which drops the local
- * queues' in-flight messages (a FIFO stream then stalls for good: its release message is gone).
- * So the copy gets its own node_modules directory of per-entry links to the checkout's, taken
- * now: packages added to the checkout later no longer change a listing esbuild watches. It cuts
- * reloads, it does not stop them (an install that rewrites a package the bundle reads still
- * reloads): hence also watchReloads() and SCENARIO_ATTEMPTS.
- */
-function isolateNodeModules(app) {
-  const link = join(app, "node_modules");
-  if (!lstatSync(link).isSymbolicLink()) return;
-  rmSync(link);
-  mkdirSync(link);
-  const source = join(root, "node_modules");
-  for (const entry of readdirSync(source)) symlinkSync(join(source, entry), join(link, entry));
-}
-
-/** Counts wrangler's "Reloading local server" lines (the server restarted the Worker). */
-function watchReloads(s) {
-  s.reloads = 0;
-  const onData = (chunk) => (s.reloads += (String(chunk).match(/Reloading local server/g) ?? []).length);
-  s.child.stdout.on("data", onData);
-  s.child.stderr.on("data", onData);
-}
 // Wall-clock ms everywhere: the receivers stamp arrivals with Date.now() in this same process.
 const now = () => Date.now();
 
@@ -148,7 +121,6 @@ async function startReceivers() {
 /** A fresh server with the bench tenant, location and the two routes, both active. */
 async function setUp(app, token, name) {
   const s = await startServer(ctx, app, name);
-  watchReloads(s);
   const { admin, key, routes } = await setUpBenchTenant(ctx, s, token, ROUTES.map((route, i) => ({ name: route.name, url: `${receivers[i].server.url}/${route.name}`, body: route.body })));
   routes.forEach((r, i) => (receivers[i].secret = r.secret));
   return { s, admin, key, routes };
@@ -250,7 +222,7 @@ function summary(runs) {
 
 /**
  * One scenario on its own fresh server: warm-up, timed runs, drain, dead letters. A server that
- * reloaded mid-way voids the attempt (see isolateNodeModules); it is run again, at most
+ * reloaded mid-way voids the attempt (lib.mjs counts reloads: `s.reloads`); it is run again, at most
  * SCENARIO_ATTEMPTS times in all, and the voided attempts are kept in the report.
  */
 async function scenario(app, token, spec) {
@@ -316,7 +288,6 @@ function printScenario(sc) {
 async function main() {
   const loadBefore = loadAverage();
   const { app, token } = snapshotSources(ctx);
-  isolateNodeModules(app);
   await startReceivers();
   const scenarios = [];
   scenarios.push(await scenario(app, token, { name: "spread", warmup: WARMUP, changes: CHANGES, runs: RUNS, recordOf: (n) => n % RECORDS, timeoutMs: SPREAD_TIMEOUT_MS }));
