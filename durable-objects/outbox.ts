@@ -10,7 +10,7 @@ import { packEntries, splitForSendBatch, toAuditMessages } from "../shared/audit
 import type { DeliverMessage } from "../shared/delivery/message";
 import { REGIONS, type Region } from "../shared/record/region";
 import { deliverMessages, type PlannedDestination, type RecordRef } from "../shared/routing/plan";
-import { routeShard, shardBinding, shardCountOf, type ShardCounts } from "../shared/routing/shard";
+import { deliveryShard, parseShardKey, shardBinding, shardCountOf, type ShardCounts, type ShardKey } from "../shared/routing/shard";
 
 export type OutboxCursors = { auditShipped: number; deliveriesShipped: number };
 
@@ -43,9 +43,17 @@ export function deliveryQueue(env: Env, region: Region, shard = 0): Queue {
   return queue;
 }
 
-/** The queue shard one route's deliveries and retries go to. */
-export function routeQueue(env: Env, tenant: string, region: Region, routeId: string): Queue {
-  return deliveryQueue(env, region, routeShard(tenant, routeId, deliveryShards(env)[region]));
+/** What picks a delivery's shard (wrangler.toml DELIVERY_SHARD_KEY); a bad value fails fast. */
+export function deliveryShardKey(env: Env): ShardKey {
+  const parsed = parseShardKey(env.DELIVERY_SHARD_KEY);
+  if (!parsed.ok) throw new Error(`delivery queues: ${parsed.reason}`);
+  return parsed.key;
+}
+
+/** The queue shard of one route's delivery of one record's event: where its retries and replays go. */
+export function routeQueue(env: Env, region: Region, record: { tenant: string; recordType: string; recordId: string }, routeId: string): Queue {
+  const address = { tenant: record.tenant, routeId, recordType: record.recordType, recordId: record.recordId };
+  return deliveryQueue(env, region, deliveryShard(deliveryShardKey(env), address, deliveryShards(env)[region]));
 }
 
 async function sendAll<T>(queue: Queue, items: { item: T; bytes: number }[], delaySeconds?: number): Promise<void> {
@@ -69,11 +77,12 @@ export async function shipPage(
   const last = pending[pending.length - 1]!.entry.sequence;
 
   const shards = deliveryShards(env);
+  const key = deliveryShardKey(env);
   const byQueue = new Map<Queue, { item: DeliverMessage; bytes: number }[]>();
   for (const { entry, bytes } of pending) {
     if (entry.sequence <= cursors.deliveriesShipped) continue;
     const include = (d: PlannedDestination) => !d.fifo || admit(d.route, entry.sequence);
-    for (const { region, shard, message } of deliverMessages(record, { event: entry.event, destinations: entry.destinations, routingVersion: entry.routingVersion }, shards, include)) {
+    for (const { region, shard, message } of deliverMessages(record, { event: entry.event, destinations: entry.destinations, routingVersion: entry.routingVersion }, shards, include, key)) {
       const queue = deliveryQueue(env, region, shard);
       byQueue.set(queue, [...(byQueue.get(queue) ?? []), { item: message, bytes: bytes }]);
     }
@@ -94,7 +103,7 @@ export async function shipPage(
 /** Sends one event to one route on its own: a FIFO route's next event, released by an outcome. */
 export async function sendToRoute(env: Env, record: RecordRef, entry: AuditEntry, route: string): Promise<void> {
   const planned = { event: entry.event, destinations: entry.destinations, routingVersion: entry.routingVersion };
-  for (const { region, shard, message } of deliverMessages(record, planned, deliveryShards(env), (d) => d.route === route)) {
+  for (const { region, shard, message } of deliverMessages(record, planned, deliveryShards(env), (d) => d.route === route, deliveryShardKey(env))) {
     await deliveryQueue(env, region, shard).send(message, { contentType: "json" });
   }
 }

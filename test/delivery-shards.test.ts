@@ -7,8 +7,8 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { describe, expect, it } from "vitest";
 import worker from "../workers/index";
 import type { DeliverMessage } from "../shared/delivery/message";
-import { routeShard } from "../shared/routing/shard";
-import { deliveryShards, shipPage } from "../durable-objects/outbox";
+import { recordShard, routeShard } from "../shared/routing/shard";
+import { deliveryShards, routeQueue, shipPage } from "../durable-objects/outbox";
 import { consumeDeliveries } from "../workers/delivery/consumer";
 import { admin, change, newTenant, push } from "./helpers";
 import { freshPath, newRoute, newSubscriber, received, receivedAtLeast, script, waitFor } from "./fanout-helpers";
@@ -84,6 +84,22 @@ describe("delivery-queue shards", () => {
       const got = await receivedAtLeast(path, 2);
       expect(new Set(got.map((r) => r.headers["webhook-id"])).size).toBe(1);
     }
+  });
+
+  it("with DELIVERY_SHARD_KEY=record the same routes share one message on the record's shard, retries included", async () => {
+    const { tenant, key, paths, routes } = await routesOnBothShards();
+    await push(key, [change("k-1", "insert", { a: 1 })]);
+    for (const path of paths) await receivedAtLeast(path, 1);
+    const entry = (await admin("GET", `/tenants/${tenant}/records/customer/k-1/audit`)).json.items[0];
+    const recording = recordingEnv();
+    const byRecord = { ...recording.env, DELIVERY_SHARD_KEY: "record" } as Env;
+    const record = { tenant, recordRegion: "us" as const, recordType: "customer", recordId: "k-1" };
+    await shipPage(byRecord, record, [{ entry, bytes: 4096 }], { auditShipped: entry.sequence, deliveriesShipped: entry.sequence - 1 }, () => true);
+    const queue = recordShard(tenant, "customer", "k-1", 2) === 0 ? "deliveries-us" : "deliveries-us-1";
+    expect(recording.sent.map((m) => ({ ...m, routes: m.routes.sort() }))).toEqual([{ queue, routes: routes.map((r) => r.id).sort() }]);
+    // A single-route retry of that event follows the record too, not the route.
+    for (const r of routes) expect(routeQueue(byRecord, "us", record, r.id)).toBe(queue === "deliveries-us" ? byRecord.DELIVERIES_US : byRecord.DELIVERIES_US_1);
+    await expect(shipPage({ ...env, DELIVERY_SHARD_KEY: "Record" } as Env, record, [{ entry, bytes: 4096 }], { auditShipped: entry.sequence, deliveriesShipped: entry.sequence - 1 }, () => true)).rejects.toThrow(/DELIVERY_SHARD_KEY must be one of route, record/);
   });
 
   it("a failed route's retry goes to its own shard, whichever shard the message came from, and is delivered there", async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChangeEvent } from "../envelope/cloudevent";
 import { deliverMessages, type PlannedDestination } from "./plan";
-import { routeShard, type ShardCounts } from "./shard";
+import { recordShard, routeShard, type ShardCounts } from "./shard";
 
 const record = { tenant: "t", recordRegion: "us" as const, recordType: "customer", recordId: "c-1" };
 const event = { id: "01a2202b-0000-7000-8000-000000000000", subject: "customer/c-1", sequence: "00000000000000000001" } as unknown as ChangeEvent;
@@ -44,5 +44,27 @@ describe("deliverMessages", () => {
       shard: 1,
       message: { v: 1, kind: "deliver", ...record, routingVersion: 3, event, routes: [{ id: "b", attempt: 1, generation: 0, history: [] }] },
     });
+  });
+});
+
+describe("deliverMessages with the record shard key", () => {
+  const byRecord = (destinations: PlannedDestination[], shards: ShardCounts) =>
+    deliverMessages(record, { event, destinations, routingVersion: 3 }, shards, undefined, "record").map((m) => `${m.region}/${m.shard}: ${m.message.routes.map((r) => r.id).join(" ")}`);
+
+  it("keeps one message per region however the routes would hash: the record picks the shard", () => {
+    const shard = recordShard("t", "customer", "c-1", 2);
+    expect(byRecord([us("a"), us("b"), us("c"), us("d"), eu("x")], twoUs)).toEqual([`us/${shard}: a b c d`, "eu/0: x"]);
+  });
+
+  it("sends every record of a spread to its own shard, all routes together", () => {
+    const shards = new Set<number>();
+    for (let i = 0; i < 64; i++) {
+      const r = { ...record, recordId: `c-${i}` };
+      const messages = deliverMessages(r, { event, destinations: [us("a"), us("b")], routingVersion: 1 }, twoUs, undefined, "record");
+      expect(messages).toHaveLength(1);
+      expect(messages[0]!.shard).toBe(recordShard("t", "customer", `c-${i}`, 2));
+      shards.add(messages[0]!.shard);
+    }
+    expect([...shards].sort()).toEqual([0, 1]);
   });
 });

@@ -8,7 +8,7 @@ import { DELIVER_MESSAGE_VERSION, type DeliverMessage } from "../delivery/messag
 import type { Region } from "../record/region";
 import { matchesAll } from "./filter";
 import type { RoutingTable } from "./route";
-import { routeShard, type ShardCounts } from "./shard";
+import { deliveryShard, type ShardCounts, type ShardKey } from "./shard";
 
 /** `fifo`: the route wants this record's events one at a time, in sequence order. */
 export type PlannedDestination = { route: string; region: Region; fifo?: true };
@@ -33,11 +33,11 @@ export type ShardMessage = { region: Region; shard: number; message: DeliverMess
  * One message per (region, shard) with at least one included route, routes in plan order.
  * `include` lets the record's FIFO cursors hold back routes whose previous event is still out.
  */
-export function deliverMessages(record: RecordRef, planned: PlannedEvent, shards: ShardCounts, include: (d: PlannedDestination) => boolean = () => true): ShardMessage[] {
+export function deliverMessages(record: RecordRef, planned: PlannedEvent, shards: ShardCounts, include: (d: PlannedDestination) => boolean = () => true, shardKey: ShardKey = "route"): ShardMessage[] {
   const byShard = new Map<string, { region: Region; shard: number; routes: string[] }>();
   for (const d of planned.destinations) {
     if (!include(d)) continue;
-    const shard = routeShard(record.tenant, d.route, shards[d.region]);
+    const shard = deliveryShard(shardKey, { tenant: record.tenant, routeId: d.route, recordType: record.recordType, recordId: record.recordId }, shards[d.region]);
     const key = `${d.region}/${shard}`;
     const group = byShard.get(key) ?? { region: d.region, shard, routes: [] };
     byShard.set(key, group);

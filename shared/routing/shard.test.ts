@@ -3,7 +3,7 @@
  * spread, pinned by hand-computed values), binding and queue names, shard counts from bindings.
  */
 import { describe, expect, it } from "vitest";
-import { fnv1a32, MAX_SHARDS_PER_REGION, routeShard, shardBinding, shardCountOf, shardQueueName } from "./shard";
+import { deliveryShard, fnv1a32, MAX_SHARDS_PER_REGION, parseShardKey, recordShard, routeShard, shardBinding, shardCountOf, shardQueueName } from "./shard";
 
 describe("fnv1a32", () => {
   it.each([
@@ -74,5 +74,29 @@ describe("shardCountOf", () => {
     const names = ["DELIVERIES_AP", ...Array.from({ length: MAX_SHARDS_PER_REGION }, (_, i) => `DELIVERIES_AP_${i + 1}`)];
     expect(shardCountOf("ap", names)).toMatchObject({ ok: false });
     expect(shardCountOf("ap", names.slice(0, -1))).toEqual({ ok: true, count: MAX_SHARDS_PER_REGION });
+  });
+});
+
+describe("shard keys", () => {
+  it.each([
+    { raw: undefined, expected: { ok: true, key: "route" } },
+    { raw: "", expected: { ok: true, key: "route" } },
+    { raw: "route", expected: { ok: true, key: "route" } },
+    { raw: "record", expected: { ok: true, key: "record" } },
+    { raw: "Record", expected: { ok: false, reason: 'DELIVERY_SHARD_KEY must be one of route, record, not "Record"' } },
+  ])("parseShardKey($raw)", ({ raw, expected }) => {
+    expect(parseShardKey(raw)).toEqual(expected);
+  });
+
+  it("deliveryShard follows the key: the route's hash, or the record's for every route", () => {
+    const address = { tenant: "t", routeId: "b", recordType: "customer", recordId: "c-9" };
+    expect(deliveryShard("route", address, 4)).toBe(routeShard("t", "b", 4));
+    expect(deliveryShard("record", address, 4)).toBe(recordShard("t", "customer", "c-9", 4));
+    expect(deliveryShard("record", { ...address, routeId: "z" }, 4)).toBe(deliveryShard("record", address, 4));
+  });
+
+  it("names the record triple unambiguously and checks the count", () => {
+    expect(recordShard("t", "a", "b:c", 1)).toBe(0);
+    expect(() => recordShard("t", "a", "b", 0)).toThrow(RangeError);
   });
 });

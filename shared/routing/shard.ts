@@ -1,6 +1,10 @@
 /**
- * Delivery-queue shards: a region's deliveries may be spread over N queues, and a route always
- * goes to the same one: shard = FNV-1a (32 bit) of the route's (tenant, id) mod N. Shard 0 is the
+ * Delivery-queue shards: a region's deliveries may be spread over N queues. What picks the shard
+ * is the deployment's shard key (DELIVERY_SHARD_KEY):
+ * - "route": FNV-1a (32 bit) of the route's (tenant, id) mod N. A slow route's backlog stays on
+ *   its shard, but an event whose routes fall on k shards becomes k messages (k × 3 queue ops).
+ * - "record": FNV-1a of the record's (tenant, type, id) mod N. One message per event per region
+ *   whatever the fan-out (the cheapest), and shards fill evenly; routes share every shard. Shard 0 is the
  * region's first queue (`deliveries-us`, binding DELIVERIES_US), shard n ≥ 1 is `deliveries-us-n`
  * (DELIVERIES_US_n), each with its own DLQ; an operator adds a shard by adding its queues.
  *
@@ -28,9 +32,36 @@ export function fnv1a32(text: string): number {
   return hash >>> 0;
 }
 
+export const SHARD_KEYS = ["route", "record"] as const;
+export type ShardKey = (typeof SHARD_KEYS)[number];
+
+/** DELIVERY_SHARD_KEY: unset or empty means "route"; anything else unknown is a configuration error. */
+export function parseShardKey(raw: string | undefined): { ok: true; key: ShardKey } | { ok: false; reason: string } {
+  if (raw === undefined || raw === "") return { ok: true, key: "route" };
+  return (SHARD_KEYS as readonly string[]).includes(raw) ? { ok: true, key: raw as ShardKey } : { ok: false, reason: `DELIVERY_SHARD_KEY must be one of ${SHARD_KEYS.join(", ")}, not ${JSON.stringify(raw)}` };
+}
+
+/** What a delivery is addressed to: enough to pick its shard under either key. */
+export type ShardAddress = { tenant: string; routeId: string; recordType: string; recordId: string };
+
+/** The shard of one delivery under the deployment's key. */
+export function deliveryShard(key: ShardKey, address: ShardAddress, shardCount: number): number {
+  return key === "record" ? recordShard(address.tenant, address.recordType, address.recordId, shardCount) : routeShard(address.tenant, address.routeId, shardCount);
+}
+
+/** The shard of one record: all of its deliveries in a region share one queue. */
+export function recordShard(tenant: string, recordType: string, recordId: string, shardCount: number): number {
+  checkShardCount(shardCount);
+  return fnv1a32(JSON.stringify([tenant, recordType, recordId])) % shardCount;
+}
+
+function checkShardCount(shardCount: number): void {
+  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > MAX_SHARDS_PER_REGION) throw new RangeError(`shard count must be an integer from 1 to ${MAX_SHARDS_PER_REGION}, not ${shardCount}`);
+}
+
 /** The shard of one route. JSON names the pair unambiguously (a tenant id may hold any character). */
 export function routeShard(tenant: string, routeId: string, shardCount: number): number {
-  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > MAX_SHARDS_PER_REGION) throw new RangeError(`shard count must be an integer from 1 to ${MAX_SHARDS_PER_REGION}, not ${shardCount}`);
+  checkShardCount(shardCount);
   return fnv1a32(JSON.stringify([tenant, routeId])) % shardCount;
 }
 

@@ -11,9 +11,10 @@ import { queueOpsPerMessage } from "../../shared/cost/model";
 import { benchEnabled, countingEnv } from "./bindings";
 import { count, reportTally, resetTally } from "./tally";
 
-export function withBenchCounters(handler: ExportedHandler<Env>): ExportedHandler<Env> {
+export function withBenchCounters<H extends ExportedHandler<Env>>(handler: H): H {
   const { fetch, queue, scheduled } = handler;
-  return {
+  // The same handlers, so callers (tests invoking worker.queue) keep the exact type they passed.
+  const wrapped: ExportedHandler<Env> = {
     ...handler,
     ...(fetch && {
       async fetch(request, env, ctx) {
@@ -46,6 +47,7 @@ export function withBenchCounters(handler: ExportedHandler<Env>): ExportedHandle
       },
     }),
   };
+  return wrapped as H;
 }
 
 function countersEndpoint(method: string, pathname: string): Response {

@@ -66,10 +66,10 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
   await Promise.all([...groups.values()].map((group) => deliverGroup(env, group, work, clock)));
   await Promise.all(runs.map((run) => run.reported()));
 
-  // Each retry carries one route and goes to that route's own shard (whichever shard this batch came from).
+  // Each retry carries one route and goes to that delivery's own shard (whichever shard this batch came from).
   const byQueue = new Map<Queue, Work["retries"]>();
   for (const r of work.retries) {
-    const queue = routeQueue(env, r.body.tenant, region, r.body.routes[0]!.id);
+    const queue = routeQueue(env, region, r.body, r.body.routes[0]!.id);
     byQueue.set(queue, [...(byQueue.get(queue) ?? []), r]);
   }
   for (const [queue, retries] of byQueue) {

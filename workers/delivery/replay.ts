@@ -42,7 +42,7 @@ export async function replayDeadLetter(env: Env, dl: DeadLetter, tenantRegion: R
     event: dl.event,
     routes: [{ id: dl.routeId, attempt: 1, generation: dl.generation + 1, history: [] }],
   };
-  await routeQueue(env, dl.tenant, region, dl.routeId).send(message, { contentType: "json" });
+  await routeQueue(env, region, message, dl.routeId).send(message, { contentType: "json" });
   return true;
 }
 
