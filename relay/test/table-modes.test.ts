@@ -45,6 +45,27 @@ describe("table modes deliver end to end", () => {
     await db.end();
   });
 
+  it("timestamp pages through rows sharing one updated_at, and rows a microsecond apart, without skipping or resending", async () => {
+    // A watermark of updated_at alone (or of a millisecond Date) would skip or resend these.
+    const { url, db } = await newDatabase("timestamp_ties");
+    const edge = await newEdge("timestamp-ties");
+    await db.query(CUSTOMERS);
+    await inTransaction(db, async (tx) => {
+      await tx.query("INSERT INTO customers (id, name, updated_at) SELECT 'tie-' || n, 'n' || n, now() FROM generate_series(1, 7) AS n");
+      await tx.query("INSERT INTO customers (id, name, updated_at) VALUES ('us-1', 'a', '2026-01-01 00:00:00.000001+00'), ('us-2', 'b', '2026-01-01 00:00:00.000002+00')");
+    });
+    const relay = () => runRelay(["timestamp", ...connectionFlags(edge, url), "--table", "customers:customer", "--lag-ms", "0", "--batch-size", "3", "--once"]);
+    const first = await relay();
+    expect(first.code, first.transcript).toBe(0);
+    expect(batchTotal(first.lines, "sent"), first.transcript).toBe(9);
+    expect(batchTotal(first.lines, "accepted")).toBe(9);
+    const again = await relay();
+    expect(batchTotal(again.lines, "sent"), again.transcript).toBe(0);
+    const events = await deliveredAtLeast(edge, 9);
+    expect(new Set(events.map((e) => e.subject)).size).toBe(9);
+    await db.end();
+  });
+
   it("snapshot sends every row once as snapshotted events, across tables and composite keys", async () => {
     const { url, db } = await newDatabase("snapshot_mode");
     const edge = await newEdge("snapshot");
