@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { deliveredAtLeast, newEdge, ofSubject, waitFor } from "./edge";
-import { inTransaction, newDatabase } from "./postgres";
+import { inTransaction, newDatabase, writeOutbox } from "./postgres";
 import { batchTotal, connectionFlags, runRelay, startRelay, type Relay } from "./relay-process";
 import { expectOutboxStory, OUTBOX_STORY_EVENTS, writeOutboxStory } from "./scenario";
 
@@ -36,6 +36,34 @@ describe("outbox modes deliver transactions end to end", () => {
     // Caught up means the checkpoint moved: a second run has nothing to send.
     const again = await runRelay(["poll", ...connectionFlags(edge, url), "--once"]);
     expect(again.code, again.transcript).toBe(0);
+    expect(batchTotal(again.lines, "sent")).toBe(0);
+    await db.end();
+  });
+
+  it("a change the edge rejects is stored in changecast_relay_rejected and the rest of the batch still goes through", async () => {
+    const { url, db } = await newDatabase("poll_rejected");
+    const edge = await newEdge("rejected");
+    await install(url);
+    await inTransaction(db, (tx) => writeOutbox(tx, [
+      ["customer", "rj-1", "insert", { name: "fine" }],
+      ["customer", "rj-2", "upsert", { name: "no such op" }],
+      ["customer", "rj-3", "insert", { name: "also fine" }],
+    ]));
+
+    const run = await runRelay(["poll", ...connectionFlags(edge, url), "--once"]);
+    expect(run.code, run.transcript).toBe(0);
+    expect(batchTotal(run.lines, "accepted")).toBe(2);
+    expect(batchTotal(run.lines, "rejected")).toBe(1);
+    expect(run.lines.some((l) => l.event === "warn" && l.code === "rejected")).toBe(true);
+    const { rows } = await db.query("SELECT change_id, error FROM changecast_relay_rejected");
+    expect(rows).toHaveLength(1);
+    expect(rows[0].change_id).toMatch(/^outbox:\d+$/);
+    expect(JSON.stringify(rows[0].error)).toContain("op");
+
+    const events = await deliveredAtLeast(edge, 2);
+    expect(events.map((e) => e.subject).sort()).toEqual(["customer/rj-1", "customer/rj-3"]);
+    // Not retried: the checkpoint moved past it.
+    const again = await runRelay(["poll", ...connectionFlags(edge, url), "--once"]);
     expect(batchTotal(again.lines, "sent")).toBe(0);
     await db.end();
   });
