@@ -2,7 +2,8 @@
  * Issue 6, requirement 3: a relay killed (SIGKILL) mid-batch and restarted loses nothing, and
  * the edge dedupes what it sends again. A proxy in front of the Worker forwards the first
  * batch and then holds the Worker's answer back, so the kill lands after the edge accepted the
- * batch and before the relay could checkpoint it: the worst moment for a relay.
+ * batch and before the relay could checkpoint it: the worst moment for a relay. The same
+ * moment with SIGTERM instead: the relay waits for the answer and checkpoints before exiting.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { adminCall, deliveredAtLeast, newEdge, waitFor } from "./edge";
@@ -53,6 +54,31 @@ describe("a relay killed mid-batch", () => {
       const trail = await adminCall<{ items: unknown[] }>("GET", `/tenants/${edge.tenant}/records/customer/crash-${i}/audit`);
       expect(trail.items, `crash-${i}`).toHaveLength(1);
     }
+    await db.end();
+  });
+
+  it("SIGTERM mid-batch waits for the edge's answer, checkpoints it, exits 0; a restart resends nothing", async () => {
+    const { url, db } = await newDatabase("sigterm_batch");
+    const edge = await newEdge("sigterm");
+    const install = await runRelay(["install", "--database-url", url]);
+    expect(install.code, install.transcript).toBe(0);
+    await inTransaction(db, (tx) => writeOutbox(tx, Array.from({ length: ROWS }, (_, i) => ["customer", `term-${i}`, "insert", { n: i }] as [string, string, string, Record<string, unknown>])));
+
+    let forwarded = false;
+    proxy = await startProxy(edge.ingestUrl, (req) =>
+      req.n === 1 ? { forward: true, holdAnswerMs: 3000, onForwarded: () => (forwarded = true) } : { forward: true });
+    const stopping = startRelay(["poll", ...connectionFlags({ ...edge, ingestUrl: proxy.url }, url), "--batch-size", String(BATCH)]);
+    await waitFor("the first batch to reach the edge", () => forwarded);
+    stopping.kill("SIGTERM");
+    expect((await stopping.exited).code, stopping.transcript()).toBe(0);
+    expect(stopping.lines.filter((l) => l.event === "batch")).toEqual([expect.objectContaining({ sent: BATCH, accepted: BATCH })]);
+    expect(stopping.lines.at(-1)).toEqual({ event: "stopped", signal: "SIGTERM" });
+
+    const restarted = await runRelay(["poll", ...connectionFlags(edge, url), "--batch-size", String(BATCH), "--once"]);
+    expect(restarted.code, restarted.transcript).toBe(0);
+    expect(batchTotal(restarted.lines, "duplicate"), restarted.transcript).toBe(0);
+    expect(batchTotal(restarted.lines, "accepted")).toBe(ROWS - BATCH);
+    expect(await deliveredAtLeast(edge, ROWS)).toHaveLength(ROWS);
     await db.end();
   });
 });
