@@ -21,7 +21,7 @@ describe("a large snapshot", () => {
 
     const startedAt = Date.now();
     const interrupted = startRelay(flags);
-    const beforeKill = await interrupted.waitForLine("progress past 2,000 rows", (l) => l.event === "progress" && l.done >= 2000, { timeoutMs: 120_000 });
+    const beforeKill = await interrupted.waitForLine("progress past 2,000 rows", (l) => l.event === "progress" && l.done >= 2000, { timeoutMs: 300_000 });
     interrupted.kill("SIGKILL");
     const killedAt = Date.now();
     await interrupted.exited;
