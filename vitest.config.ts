@@ -13,6 +13,9 @@ export default defineConfig({
           // A fixed test-only key (base64 of 32 bytes) and loopback targets for the local receiver.
           SECRETS_KEY: "80WbTdG97I8NJWVF/g2/DuZEC5g+uNFN1pFClBWmwoo=",
           ALLOW_LOOPBACK_TARGETS: "1",
+          // wrangler.toml ships "record"; the suite runs "route", the key whose per-shard messages
+          // the shard tests inspect (test/delivery-shards.test.ts checks "record" explicitly).
+          DELIVERY_SHARD_KEY: "route",
           // Bench counters on (workers/bench): every test runs through the counting wrappers, and
           // test/bench-counters.test.ts reads them; production-off is unit-tested there.
           BENCH_COUNTERS: "1",

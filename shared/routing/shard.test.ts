@@ -79,8 +79,8 @@ describe("shardCountOf", () => {
 
 describe("shard keys", () => {
   it.each([
-    { raw: undefined, expected: { ok: true, key: "route" } },
-    { raw: "", expected: { ok: true, key: "route" } },
+    { raw: undefined, expected: { ok: true, key: "record" } },
+    { raw: "", expected: { ok: true, key: "record" } },
     { raw: "route", expected: { ok: true, key: "route" } },
     { raw: "record", expected: { ok: true, key: "record" } },
     { raw: "Record", expected: { ok: false, reason: 'DELIVERY_SHARD_KEY must be one of route, record, not "Record"' } },

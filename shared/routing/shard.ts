@@ -35,9 +35,9 @@ export function fnv1a32(text: string): number {
 export const SHARD_KEYS = ["route", "record"] as const;
 export type ShardKey = (typeof SHARD_KEYS)[number];
 
-/** DELIVERY_SHARD_KEY: unset or empty means "route"; anything else unknown is a configuration error. */
+/** DELIVERY_SHARD_KEY: unset or empty means "record" (the cheapest); anything else unknown is a configuration error. */
 export function parseShardKey(raw: string | undefined): { ok: true; key: ShardKey } | { ok: false; reason: string } {
-  if (raw === undefined || raw === "") return { ok: true, key: "route" };
+  if (raw === undefined || raw === "") return { ok: true, key: "record" };
   return (SHARD_KEYS as readonly string[]).includes(raw) ? { ok: true, key: raw as ShardKey } : { ok: false, reason: `DELIVERY_SHARD_KEY must be one of ${SHARD_KEYS.join(", ")}, not ${JSON.stringify(raw)}` };
 }
 
