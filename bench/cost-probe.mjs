@@ -17,15 +17,9 @@
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { startReceiver } from "../scripts/demo.mjs";
-import { benchContext, call, drainQueues, environment, loadAverage, round, setUpBenchTenant, sleep, snapshotSources, startServer, writeResults } from "./lib.mjs";
+import { benchContext, call, drainQueues, environment, intFlag, loadAverage, round, setUpBenchTenant, sleep, snapshotSources, startServer, writeResults } from "./lib.mjs";
 
-function flag(name, fallback, min, max) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} takes a whole number from ${min} to ${max}`);
-  return n;
-}
+const flag = intFlag;
 const CHANGES = flag("changes", 1000, 100, 3000);
 const ROUTES = flag("routes", 10, 1, 20);
 const RECORDS = 100;

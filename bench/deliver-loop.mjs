@@ -12,16 +12,10 @@
  * wrangler) and in time; stops its server and receivers itself. `--worktree`: see bench/lib.mjs.
  */
 import { startReceiver } from "../scripts/demo.mjs";
-import { benchContext, call, drainQueues, environment, loadAverage, median, percentile, round, sleep, setUpBenchTenant, snapshotSources, startServer, writeResults } from "./lib.mjs";
+import { benchContext, call, drainQueues, environment, intFlag, loadAverage, median, percentile, round, setUpBenchTenant, sleep, snapshotSources, startServer, writeResults } from "./lib.mjs";
 
 /** `--runs N` (1–5, default 3) and `--changes N` (100–2,000 per run, default 1,500): capped to stay well under the local queue's limit. */
-function flag(name, fallback, min, max) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} takes a whole number from ${min} to ${max}`);
-  return n;
-}
+const flag = intFlag;
 const RUNS = flag("runs", 3, 1, 5);
 const CHANGES = flag("changes", 1500, 100, 2000); // default: 4,500 deliveries per run; warm-up + 3 runs ≈ 9,600 queue messages in all
 const RECORDS = 100;

@@ -30,15 +30,9 @@
  * timeouts, overall deadline); stops its servers and receivers itself.
  */
 import { startReceiver } from "../scripts/demo.mjs";
-import { benchContext, call, drainQueues, environment, loadAverage, median, percentile, round, sleep, setUpBenchTenant, snapshotSources, startServer, writeResults } from "./lib.mjs";
+import { benchContext, call, drainQueues, environment, intFlag, loadAverage, median, percentile, round, setUpBenchTenant, sleep, snapshotSources, startServer, writeResults } from "./lib.mjs";
 
-function flag(name, fallback, min, max) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} takes a whole number from ${min} to ${max}`);
-  return n;
-}
+const flag = intFlag;
 const RUNS = flag("runs", 3, 1, 5);
 const CHANGES = flag("changes", 1000, 100, 2000); // per spread run
 const HOT_RUNS = flag("hot-runs", 3, 0, 3); // 0: skip the hot-record scenario

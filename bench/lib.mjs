@@ -106,7 +106,17 @@ function isolateNodeModules(app) {
   for (const entry of readdirSync(source)) symlinkSync(join(source, entry), join(link, entry));
 }
 
-function freePort() {
+/** A whole-number command-line flag `--name N` within [min, max], or the fallback when absent. */
+export function intFlag(name, fallback, min, max, argv = process.argv) {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} takes a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** A port on 127.0.0.1 that was free a moment ago. */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const probe = createServer().once("error", reject);
     probe.listen(0, "127.0.0.1", () => {

