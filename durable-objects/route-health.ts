@@ -62,15 +62,15 @@ export class RouteHealth extends DurableObject<Env> {
    * Permits for a consumer batch's deliveries to this route, in one call (the consumer makes the
    * lease ids, so a retried call after a lost answer gets the same grants, spending nothing twice).
    */
-  acquireMany(cfg: HealthConfig, leaseIds: string[]): Permit[] {
-    const out = acquireMany(this.#state, cfg, Date.now(), leaseIds);
+  acquireMany(cfg: HealthConfig, leaseIds: string[], startWithinMs = 0): Permit[] {
+    const out = acquireMany(this.#state, cfg, Date.now(), leaseIds, startWithinMs);
     this.#adopt(out.state);
     return out.permits;
   }
 
   /** The batch's attempts ended, listed as they finished; the batch's effects, each reported once. */
-  releaseMany(cfg: HealthConfig, results: LeaseResult[]): HealthEffects {
-    const out = releaseMany(this.#state, cfg, results, Date.now());
+  releaseMany(cfg: HealthConfig, results: LeaseResult[], unused: string[] = []): HealthEffects {
+    const out = releaseMany(this.#state, cfg, results, Date.now(), unused);
     this.#adopt(out.state);
     return out.effects;
   }

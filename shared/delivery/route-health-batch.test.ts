@@ -149,3 +149,46 @@ describe("releaseMany", () => {
     }
   });
 });
+
+describe("attempts held back by the consumer's connection slots", () => {
+  it("acquireMany's startWithinMs lengthens each new lease by the wait it may have", () => {
+    const cfg = config({ timeoutMs: 10_000 });
+    const plain = acquireMany(initialHealth(), cfg, T0, ["a"]).state.leases.a;
+    const held = acquireMany(initialHealth(), cfg, T0, ["a"], 45_000).state.leases.a;
+    expect(held! - plain!).toBe(45_000);
+    // So max-in-flight still counts it 50 s later, while it may still be waiting or running.
+    const later = acquireMany(acquireMany(initialHealth(), config({ timeoutMs: 10_000, maxInFlight: 1 }), T0, ["a"], 45_000).state, config({ timeoutMs: 10_000, maxInFlight: 1 }), T0 + 50 * S, ["b"]);
+    expect(later.permits.map(show)).toEqual([`max-in-flight ${IN_FLIGHT_WAIT_SECONDS}s`]);
+  });
+
+  it.each([
+    { startWithinMs: -1 },
+    { startWithinMs: Number.NaN },
+    { startWithinMs: 5 * 60_000 + 1 },
+  ])("refuses a start allowance of $startWithinMs", ({ startWithinMs }) => {
+    expect(() => acquireMany(initialHealth(), config(), T0, ["a"], startWithinMs)).toThrow(RangeError);
+  });
+
+  it("releaseMany's unused leases free their capacity and count for nothing", () => {
+    const cfg = config({ maxInFlight: 2 });
+    const granted = acquireMany(initialHealth(), cfg, T0, ["a", "b"], 30_000).state;
+    const out = releaseMany(granted, cfg, [{ leaseId: "a", result: FAIL }], T0 + S, ["b"]);
+    expect(Object.keys(out.state.leases)).toEqual([]);
+    // One failure counted (a), none for b: the window and the failure streak say so.
+    expect(out.state.consecutiveFailures).toBe(1);
+    expect(out.state.window.reduce((n, b) => n + b.attempts, 0)).toBe(1);
+    expect(acquireMany(out.state, cfg, T0 + S, ["c", "d"]).permits.map(show)).toEqual(["ok", "ok"]);
+  });
+
+  it("an unused half-open probe frees the probe slot without closing or re-opening the breaker", () => {
+    const cfg = config();
+    const open = openAtT0(cfg);
+    const halfOpen = T0 + DEFAULT_BREAKER.cooldownSeconds * S;
+    const probing = acquireMany(open, cfg, halfOpen, ["p", "q"], 30_000);
+    expect(probing.permits.map(show)).toEqual(["probe", `half-open-probe-busy ${PROBE_WAIT_SECONDS}s`]);
+    const returned = releaseMany(probing.state, cfg, [], halfOpen + S, ["p"]);
+    expect(returned.effects).toEqual({});
+    expect(returned.state.probe).toBeNull();
+    expect(acquireMany(returned.state, cfg, halfOpen + S, ["r"]).permits.map(show)).toEqual(["probe"]);
+  });
+});

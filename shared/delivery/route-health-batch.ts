@@ -11,6 +11,9 @@ import {
   type AttemptResult, type HealthConfig, type HealthEffects, type HealthState, type Permit,
 } from "./route-health";
 
+/** The longest a consumer may hold a granted attempt back before starting it (its start budget). */
+export const MAX_START_WITHIN_MS = 5 * 60_000;
+
 /** One ended attempt: the lease it held and what happened. */
 export type LeaseResult = { leaseId: string; result: AttemptResult };
 
@@ -19,14 +22,17 @@ export type LeaseResult = { leaseId: string; result: AttemptResult };
  * are a prefix of the new ones), the rest are deferred; lease ids still held (an RPC retried
  * after a lost answer) get their grant again and spend nothing twice. Deferrals for the token
  * bucket are spread, the k-th refused lease waiting for the k-th next token, so a large batch
- * does not come back all at once to be refused again.
+ * does not come back all at once to be refused again. `startWithinMs` is how long the consumer
+ * may hold a granted attempt back before it starts (its connection slots): leases cover it, so
+ * max-in-flight stays exact while attempts wait their turn.
  */
-export function acquireMany(state: HealthState, cfg: HealthConfig, nowMs: number, leaseIds: readonly string[]): { state: HealthState; permits: Permit[] } {
+export function acquireMany(state: HealthState, cfg: HealthConfig, nowMs: number, leaseIds: readonly string[], startWithinMs = 0): { state: HealthState; permits: Permit[] } {
+  if (!Number.isFinite(startWithinMs) || startWithinMs < 0 || startWithinMs > MAX_START_WITHIN_MS) throw new RangeError(`route health: startWithinMs must be 0 to ${MAX_START_WITHIN_MS}`);
   checkLeaseIds(leaseIds);
   let current = state;
   let rateRefusals = 0;
   const permits = leaseIds.map((leaseId): Permit => {
-    const out = acquire(current, cfg, nowMs, leaseId);
+    const out = acquire(current, cfg, nowMs, leaseId, startWithinMs);
     current = out.state;
     const permit = out.permit;
     if (permit.ok || permit.reason !== "rate-limited" || cfg.rateLimitPerSecond === null) return permit;
@@ -38,16 +44,19 @@ export function acquireMany(state: HealthState, cfg: HealthConfig, nowMs: number
 }
 
 /**
- * The attempts under these leases ended, in this order (the consumer lists them as they finished);
+ * The attempts under these leases ended, in this order (the consumer lists them as they finished),
+ * and the `unused` leases were granted but never started (they count for nothing);
  * all count at `nowMs`, the time the object hears of them. The effects are those of the batch as
  * a whole, each reported once: `failing` when the breaker was closed before and is not after,
  * `recovered` the other way round, and the first reason to disable the route. A breaker that
  * opened and closed again within one batch was never open to any other caller (the fold runs
  * without interruption), so it reports nothing.
  */
-export function releaseMany(state: HealthState, cfg: HealthConfig, results: readonly LeaseResult[], nowMs: number): { state: HealthState; effects: HealthEffects } {
+export function releaseMany(state: HealthState, cfg: HealthConfig, results: readonly LeaseResult[], nowMs: number, unused: readonly string[] = []): { state: HealthState; effects: HealthEffects } {
   checkLeaseIds(results.map((r) => r.leaseId));
-  let current = state;
+  checkLeaseIds(unused);
+  // Granted but never started (the consumer ran out of start budget): freed, and nothing learnt.
+  let current = returnUnused(state, unused);
   let disable: string | undefined;
   for (const { leaseId, result } of results) {
     const out = release(current, cfg, leaseId, result, nowMs);
@@ -61,6 +70,13 @@ export function releaseMany(state: HealthState, cfg: HealthConfig, results: read
   if (!closedBefore && closedAfter) effects.transition = "recovered";
   if (disable !== undefined) effects.disable = disable;
   return { state: current, effects };
+}
+
+/** Leases given back unused: capacity is freed; no attempt counts; an unused probe frees the probe slot. */
+function returnUnused(state: HealthState, unused: readonly string[]): HealthState {
+  if (unused.length === 0) return state;
+  const leases = Object.fromEntries(Object.entries(state.leases).filter(([id]) => !unused.includes(id)));
+  return { ...state, leases, probe: state.probe !== null && unused.includes(state.probe) ? null : state.probe };
 }
 
 function checkLeaseIds(ids: readonly string[]): void {

@@ -70,11 +70,13 @@ export function healthConfigOf(route: HealthConfig): HealthConfig {
  * held (an RPC retried after a lost answer) returns the same grant and spends nothing twice.
  * A refusal returns the state unchanged: everything it computed follows from the clock alone.
  */
-export function acquire(state: HealthState, cfg: HealthConfig, nowMs: number, leaseId: string): { state: HealthState; permit: Permit } {
+export function acquire(state: HealthState, cfg: HealthConfig, nowMs: number, leaseId: string, startWithinMs = 0): { state: HealthState; permit: Permit } {
   checkConfig(cfg);
   const leases = liveLeases(state.leases, nowMs);
   const probe = state.probe !== null && Object.hasOwn(leases, state.probe) ? state.probe : null;
-  const expiresAt = nowMs + cfg.timeoutMs + LEASE_GRACE_MS;
+  // A consumer that may hold an attempt back (its connection slots are busy) says for how long:
+  // the lease covers that wait, then the attempt's timeout, then the grace.
+  const expiresAt = nowMs + startWithinMs + cfg.timeoutMs + LEASE_GRACE_MS;
   if (Object.hasOwn(leases, leaseId)) {
     return { state: { ...state, leases: { ...leases, [leaseId]: expiresAt }, probe }, permit: { ok: true, leaseId, probe: probe === leaseId } };
   }

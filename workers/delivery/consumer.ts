@@ -1,13 +1,15 @@
 /**
  * Delivery consumer (the same for every queue shard of a region). A batch's deliveries are grouped by route:
  * each route's health object is asked once for all of them and told once how they went
- * (workers/delivery/route-guard.ts); the granted ones are attempted concurrently. A failed route
+ * (workers/delivery/route-guard.ts); the granted ones are attempted concurrently, at most six at
+ * a time across the batch (the invocation's connection slots: shared/delivery/attempt-pool.ts). A failed route
  * goes back as its own delayed retry message (so one failing subscriber never re-sends to the
  * others), an exhausted one becomes a dead letter. The outcomes of one event go back to its
  * master record in one call, as soon as all of its routes are settled. Each message is then
  * acked explicitly; an unexpected error retries that message only (max_retries → its DLQ).
  */
 import { v7 as uuidv7 } from "uuid";
+import { AttemptPool, DEFAULT_POOL_LIMITS, type PoolLimits } from "../../shared/delivery/attempt-pool";
 import { afterAttempt, BACKPRESSURE_INCIDENT_AFTER_MS, beforeAttempt } from "../../shared/delivery/decide";
 import { isDeliverMessage, type DeliverMessage, type RouteAttempt } from "../../shared/delivery/message";
 import type { Region } from "../../shared/record/region";
@@ -38,7 +40,7 @@ type Work = {
 /** A batch's deliveries to one route, in message order. */
 type RouteGroup = { target: DeliveryTarget; items: { run: MessageRun; sent: RouteAttempt }[]; attempts: LoggedAttempt[]; wasDeferred: boolean };
 
-export async function consumeDeliveries(batch: MessageBatch, env: Env, region: Region, clock: Clock = systemClock): Promise<void> {
+export async function consumeDeliveries(batch: MessageBatch, env: Env, region: Region, clock: Clock = systemClock, limits: PoolLimits = DEFAULT_POOL_LIMITS): Promise<void> {
   const key = await secretsKey(env);
   const valid: Message<DeliverMessage>[] = [];
   for (const m of batch.messages) {
@@ -63,7 +65,9 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
   const runs = valid.map((m) => new MessageRun(env, m));
   const groups = new Map<string, RouteGroup>();
   await Promise.all(runs.map((run) => planMessage(env, run, targets.get(run.body.tenant)!, groups, work, clock)));
-  await Promise.all([...groups.values()].map((group) => deliverGroup(env, group, work, clock)));
+  // One pool of connection slots for every route of the batch (shared/delivery/attempt-pool.ts).
+  const pool = new AttemptPool(limits, clock.now);
+  await Promise.all([...groups.values()].map((group) => deliverGroup(env, group, work, clock, pool)));
   await Promise.all(runs.map((run) => run.reported()));
 
   // Each retry carries one route and goes to that delivery's own shard (whichever shard this batch came from).
@@ -137,9 +141,9 @@ async function planMessage(env: Env, run: MessageRun, targets: Map<string, Deliv
 }
 
 /** One acquire and one release for the route, whatever the number of its deliveries in the batch. */
-async function deliverGroup(env: Env, group: RouteGroup, work: Work, clock: Clock): Promise<void> {
+async function deliverGroup(env: Env, group: RouteGroup, work: Work, clock: Clock, pool: AttemptPool): Promise<void> {
   const deliveries = group.items.map(({ run, sent }) => ({ event: run.body.event, attempt: sent.attempt }));
-  const effects = await deliverToRoute(env, group.target, deliveries, clock.now, (i, settled) => {
+  const effects = await deliverToRoute(env, group.target, deliveries, clock.now, pool, (i, settled) => {
     const { run, sent } = group.items[i]!;
     try {
       settleDelivery(env, group, run, sent, settled, work, clock);

@@ -11,6 +11,7 @@ import type { DeliveryTarget } from "../../shared/routing/route";
 import { routeHealthStub, type RouteHealth } from "../../durable-objects/route-health";
 import { webhookOrigin } from "../fanout/config";
 import { deliverOnce } from "./send";
+import type { AttemptPool } from "../../shared/delivery/attempt-pool";
 
 export type RouteDelivery = { event: Readonly<Record<string, unknown>> & { id: string }; attempt: number };
 export type Settled =
@@ -21,6 +22,8 @@ export type Settled =
 
 /** The health object could not be reached: the route's deliveries wait this long (not attempts). */
 export const HEALTH_UNAVAILABLE_RETRY_SECONDS = 30;
+/** A delivery the invocation had no connection slot for in time waits this long (not an attempt). */
+export const CONSUMER_BUSY_RETRY_SECONDS = 1;
 const ACQUIRE_TRIES = 3;
 
 /**
@@ -28,36 +31,44 @@ const ACQUIRE_TRIES = 3;
  * right after the permits, an attempt when it ends), so a message can report its outcomes before
  * the slowest delivery of the route finishes. Answers the batch's health effects.
  *
- * Every granted attempt starts at once: its fetch is aborted after the route's timeout, so it
- * ends before its lease (timeout + 5 s) expires and max-in-flight holds. A lease is freed when
- * the route's last attempt of the batch ends (one release call), at most one timeout later.
+ * Granted attempts start as the invocation's connection slots allow (`pool`, shared by every
+ * route of the batch); the lease covers that wait, then the fetch's timeout (which starts with
+ * the fetch), so max-in-flight holds. An attempt whose slot comes after the invocation's start
+ * deadline is not made: its lease goes back unused and the delivery is deferred, not counted.
+ * A lease is freed when the route's last attempt of the batch ends (one release call).
  */
-export async function deliverToRoute(env: Env, target: DeliveryTarget, deliveries: RouteDelivery[], now: () => number, onSettled: (index: number, settled: Settled) => void): Promise<HealthEffects> {
+export async function deliverToRoute(env: Env, target: DeliveryTarget, deliveries: RouteDelivery[], now: () => number, pool: AttemptPool, onSettled: (index: number, settled: Settled) => void): Promise<HealthEffects> {
   const health = routeHealthStub(env.ROUTE_HEALTH, target.tenant, target.id);
   const cfg = healthConfigOf(target);
-  const permits = await acquireWithRetries(health, cfg, deliveries.map(() => crypto.randomUUID()));
+  const permits = await acquireWithRetries(health, cfg, deliveries.map(() => crypto.randomUUID()), pool.startWithinMs());
   if (!permits) {
     deliveries.forEach((_, i) => onSettled(i, { kind: "deferred", delaySeconds: HEALTH_UNAVAILABLE_RETRY_SECONDS, reason: "route health unavailable" }));
     return {};
   }
   const results: LeaseResult[] = [];
+  const unused: string[] = [];
   await Promise.all(
     permits.map(async (permit, i) => {
       if (!permit.ok) return onSettled(i, { kind: "deferred", delaySeconds: permit.delaySeconds, reason: permit.reason });
       const { event, attempt } = deliveries[i]!;
       try {
-        const record = await deliverOnce(target, event, now(), attempt, webhookOrigin(env));
-        results.push({ leaseId: permit.leaseId, result: resultOf(record) });
-        onSettled(i, { kind: "attempted", record });
+        // now() inside the task: the attempt's clock starts with its slot, not with the batch.
+        const ran = await pool.run(() => deliverOnce(target, event, now(), attempt, webhookOrigin(env)));
+        if (!ran.started) {
+          unused.push(permit.leaseId);
+          return onSettled(i, { kind: "deferred", delaySeconds: CONSUMER_BUSY_RETRY_SECONDS, reason: "consumer-busy" });
+        }
+        results.push({ leaseId: permit.leaseId, result: resultOf(ran.value) });
+        onSettled(i, { kind: "attempted", record: ran.value });
       } catch (error) {
         results.push({ leaseId: permit.leaseId, result: { outcome: "error" } });
         onSettled(i, { kind: "crashed", error });
       }
     }),
   );
-  if (results.length === 0) return {};
+  if (results.length === 0 && unused.length === 0) return {};
   try {
-    return await health.releaseMany(cfg, results);
+    return await health.releaseMany(cfg, results, unused);
   } catch (err) {
     // Not retried: a release is not idempotent (outcomes would count twice). The deliveries
     // happened and are not repeated; the leases expire on their own within timeout + 5 s.
@@ -67,10 +78,10 @@ export async function deliverToRoute(env: Env, target: DeliveryTarget, deliverie
 }
 
 /** The same lease ids on every try: a try whose answer was lost is granted again, not twice. */
-async function acquireWithRetries(health: DurableObjectStub<RouteHealth>, cfg: HealthConfig, leaseIds: string[]): Promise<Permit[] | null> {
+async function acquireWithRetries(health: DurableObjectStub<RouteHealth>, cfg: HealthConfig, leaseIds: string[], startWithinMs: number): Promise<Permit[] | null> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const permits = await health.acquireMany(cfg, leaseIds);
+      const permits = await health.acquireMany(cfg, leaseIds, startWithinMs);
       if (permits.length === leaseIds.length) return permits;
       throw new Error(`acquireMany answered ${permits.length} permits for ${leaseIds.length} leases`);
     } catch (err) {
