@@ -21,6 +21,9 @@ export default defineConfig({
           BENCH_COUNTERS: "1",
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
+        // The ingest limiter at 100 requests per 10 s per location instead of wrangler.toml's 3,000,
+        // so test/ingest-rate-limit.test.ts reaches it in a second; no other test comes near.
+        ratelimits: { INGEST_LIMITER: { namespace_id: "1001", simple: { limit: 100, period: 10 } } },
       },
     })),
   ],

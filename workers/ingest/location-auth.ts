@@ -16,6 +16,21 @@ export const requireLocationKey = createMiddleware<{ Bindings: Env; Variables: L
   const owner = await findKeyOwner(c.env.DB, hashLocationKey(key));
   if (!owner) throw unauthorized("unknown location key");
   if (owner.revokedAt) throw new HttpProblem(403, "key-revoked", "Location key revoked", { detail: `this key was revoked at ${owner.revokedAt}` });
+  await limitLocation(c.env, owner);
   c.set("caller", owner);
   await next();
 });
+
+/** The limiter's window (wrangler.toml `simple.period`): the binding says no more than "over". */
+export const INGEST_RATE_PERIOD_SECONDS = 10;
+
+/**
+ * One token per request and location (DESIGN.md "Ingestion API": 429 with Retry-After). The
+ * binding cannot say when the window reopens, so Retry-After is the whole period: a relay that
+ * honours it comes back once the location's count has started over.
+ */
+async function limitLocation(env: Env, owner: KeyOwner): Promise<void> {
+  const { success } = await env.INGEST_LIMITER.limit({ key: JSON.stringify([owner.tenant, owner.location]) });
+  if (success) return;
+  throw new HttpProblem(429, "rate-limited", "Too many requests", { detail: `location ${owner.location} is over its ingest rate; retry after ${INGEST_RATE_PERIOD_SECONDS} s` }, { "retry-after": String(INGEST_RATE_PERIOD_SECONDS) });
+}
