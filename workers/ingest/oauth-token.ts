@@ -12,6 +12,7 @@
  */
 import { Hono, type Context } from "hono";
 import { hashLocationKey } from "../../shared/tenancy/keys";
+import { basicCredentials } from "../http/bearer";
 import { findKeyOwner } from "../tenancy/repository";
 
 /** Seconds a client may reuse the token before asking again. */
@@ -27,20 +28,12 @@ function oauthError(c: Context, status: 400 | 401, error: OAuthError, descriptio
 }
 
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before the Basic encoding. */
-function basicCredentials(header: string | undefined): { id: string; secret: string } | null {
-  const m = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
-  if (!m) return null;
-  let decoded: string;
-  try {
-    decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(atob(m[1]!), (ch) => ch.charCodeAt(0)));
-  } catch {
-    return null;
-  }
-  const colon = decoded.indexOf(":");
-  if (colon < 0) return null;
+function clientCredentials(header: string | undefined): { id: string; secret: string } | null {
+  const basic = basicCredentials(header);
+  if (!basic) return null;
   const form = (s: string) => decodeURIComponent(s.replace(/\+/g, " "));
   try {
-    return { id: form(decoded.slice(0, colon)), secret: form(decoded.slice(colon + 1)) };
+    return { id: form(basic.user), secret: form(basic.password) };
   } catch {
     return null;
   }
@@ -58,7 +51,7 @@ oauthToken.post("/", async (c) => {
   if (!grant) return oauthError(c, 400, "invalid_request", "grant_type is missing");
   if (grant !== "client_credentials") return oauthError(c, 400, "unsupported_grant_type", `grant_type ${JSON.stringify(grant)} is not supported; use client_credentials`);
 
-  const basic = basicCredentials(c.req.header("authorization"));
+  const basic = clientCredentials(c.req.header("authorization"));
   const posted = form.get("client_secret");
   if (basic && posted !== null) return oauthError(c, 400, "invalid_request", "send the client credentials once: in the Authorization header or in the body, not both (RFC 6749 §2.3)");
   const credentials = basic ?? (posted !== null ? { id: form.get("client_id") ?? "", secret: posted } : null);

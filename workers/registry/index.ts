@@ -6,8 +6,7 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { Buffer } from "node:buffer";
-import { bearerToken, tokensEqual } from "../http/bearer";
+import { basicCredentials, bearerToken, tokensEqual } from "../http/bearer";
 import { getTenant } from "../tenancy/repository";
 import { compatibility } from "./compatibility";
 import { config } from "./config";
@@ -20,13 +19,8 @@ const CHALLENGE = { "www-authenticate": 'Bearer realm="changecast-registry", Bas
 
 /** The token from `Bearer <token>` or from `Basic base64(user:token)` (the user name is not checked). */
 function credential(header: string | undefined): string | null {
-  const bearer = bearerToken(header);
-  if (bearer) return bearer;
-  const basic = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
-  if (!basic) return null;
-  const decoded = Buffer.from(basic[1]!, "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  return colon >= 0 && colon < decoded.length - 1 ? decoded.slice(colon + 1) : null;
+  const basic = basicCredentials(header);
+  return bearerToken(header) ?? (basic && basic.password !== "" ? basic.password : null);
 }
 
 const requireAdmin = createMiddleware<RegistryScoped>(async (c, next) => {
