@@ -16,7 +16,7 @@ import { benchContext, environment, loadAverage, median, round, setUpBenchTenant
 
 const ROWS = 5000;
 const TX_ROWS = 50; // outbox rows per application transaction
-const RECORDS = 50; // records per run: few audit queue messages per request (see ingest-loop.mjs)
+const RECORDS = 50; // records per run: few audit queue messages per request (one per record per request)
 const RUNS = 3;
 const MODES = ["poll", "logical"];
 const RUN_TIMEOUT_MS = 5 * 60_000;

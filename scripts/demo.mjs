@@ -11,7 +11,7 @@
  * --receiver-only runs just the receiver (for the README walk-through): it answers the CloudEvents
  * webhook handshake, verifies each POST with every secret it knows (--secret, and the lines of
  * --secrets-file, re-read on every request so a secret can be added after the route is created)
- * and prints it. Also a module: bench/deliver-loop.mjs uses startReceiver().
+ * and prints it. Also a module: bench/cost-probe.mjs uses startReceiver().
  */
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
