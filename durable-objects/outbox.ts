@@ -1,12 +1,14 @@
 /**
- * The master-record object's outbox: audit entries past the audit cursor go to the audit
- * queue (several per message), events past the delivery cursor go to their routes' delivery
- * queue shards (one message per event per (region, shard) with routes: shared/routing/shard.ts).
- * Both cursors move only after sendBatch succeeded, so a crash in between re-sends (at least
- * once), never loses. Also home of the delivery-queue lookup the consumer and replays share.
+ * The master-record object's outbox: events past the delivery cursor go to their routes' delivery
+ * queue shards (one message per event per (region, shard) with routes: shared/routing/shard.ts);
+ * an audit entry past the audit cursor rides on one of its event's delivery messages when one is
+ * sent now, else goes to the audit queue (several per message). Both cursors move only after
+ * every sendBatch succeeded, so a crash in between re-sends (at least once), never loses. Also
+ * home of the delivery-queue lookup the consumer and replays share.
  */
 import type { AuditEntry } from "../shared/audit/entry";
-import { packEntries, splitForSendBatch, toAuditMessages } from "../shared/audit/shipping";
+import { packContiguous, pickCarrier } from "../shared/audit/carry";
+import { splitForSendBatch, toAuditMessages } from "../shared/audit/shipping";
 import type { DeliverMessage } from "../shared/delivery/message";
 import { REGIONS, type Region } from "../shared/record/region";
 import { deliverMessages, type PlannedDestination, type RecordRef } from "../shared/routing/plan";
@@ -65,6 +67,9 @@ async function sendAll<T>(queue: Queue, items: { item: T; bytes: number }[], del
 /**
  * Ships one page of pending entries; answers the cursors after it (unchanged when nothing was
  * pending). `admit` decides, synchronously and in order, whether a FIFO route may be listed.
+ * An entry whose event gets a delivery message now rides on one of them (the home region's
+ * first, shared/audit/carry.ts), and its consumer writes it to R2; the others (no routes, only
+ * FIFO routes not admitted now, or too big to ride) take the audit queue.
  */
 export async function shipPage(
   env: Env,
@@ -79,19 +84,28 @@ export async function shipPage(
   const shards = deliveryShards(env);
   const key = deliveryShardKey(env);
   const byQueue = new Map<Queue, { item: DeliverMessage; bytes: number }[]>();
+  const forAudit: typeof pending = [];
   for (const { entry, bytes } of pending) {
-    if (entry.sequence <= cursors.deliveriesShipped) continue;
-    const include = (d: PlannedDestination) => !d.fifo || admit(d.route, entry.sequence);
-    for (const { region, shard, message } of deliverMessages(record, { event: entry.event, destinations: entry.destinations, routingVersion: entry.routingVersion }, shards, include, key)) {
-      const queue = deliveryQueue(env, region, shard);
-      byQueue.set(queue, [...(byQueue.get(queue) ?? []), { item: message, bytes: bytes }]);
+    const auditDue = entry.sequence > cursors.auditShipped;
+    if (entry.sequence <= cursors.deliveriesShipped) {
+      // Its delivery messages went out before: nothing to ride on.
+      if (auditDue) forAudit.push({ entry, bytes });
+      continue;
     }
+    const include = (d: PlannedDestination) => !d.fifo || admit(d.route, entry.sequence);
+    const messages = deliverMessages(record, { event: entry.event, destinations: entry.destinations, routingVersion: entry.routingVersion }, shards, include, key);
+    const carrier = auditDue ? pickCarrier(messages, record.recordRegion, bytes, bytes) : null;
+    if (auditDue && carrier === null) forAudit.push({ entry, bytes });
+    messages.forEach(({ region, shard, message }, i) => {
+      const queue = deliveryQueue(env, region, shard);
+      const item = i === carrier ? { item: { ...message, audit: entry }, bytes: bytes + bytes } : { item: message, bytes };
+      byQueue.set(queue, [...(byQueue.get(queue) ?? []), item]);
+    });
   }
   // Every admission decision above was made before the first await (FIFO cursors stay exact).
-  const forAudit = pending.filter((p) => p.entry.sequence > cursors.auditShipped);
   if (forAudit.length > 0) {
     const bytes = new Map(forAudit.map((p) => [p.entry.sequence, p.bytes]));
-    const messages = toAuditMessages(record.tenant, packEntries(forAudit));
+    const messages = toAuditMessages(record.tenant, packContiguous(forAudit));
     await sendAll(env.AUDIT_QUEUE, messages.map((m) => ({ item: m, bytes: m.entries.reduce((n, e) => n + bytes.get(e.sequence)!, 200) })));
   }
 
@@ -100,7 +114,10 @@ export async function shipPage(
   return { auditShipped: Math.max(cursors.auditShipped, last), deliveriesShipped: Math.max(cursors.deliveriesShipped, last) };
 }
 
-/** Sends one event to one route on its own: a FIFO route's next event, released by an outcome. */
+/**
+ * Sends one event to one route on its own: a FIFO route's next event, released by an outcome, or
+ * an operator's resend. Never with the audit entry: that shipped with the event's first page.
+ */
 export async function sendToRoute(env: Env, record: RecordRef, entry: AuditEntry, route: string): Promise<void> {
   const planned = { event: entry.event, destinations: entry.destinations, routingVersion: entry.routingVersion };
   for (const { region, shard, message } of deliverMessages(record, planned, deliveryShards(env), (d) => d.route === route, deliveryShardKey(env))) {

@@ -7,14 +7,18 @@
  * others), an exhausted one becomes a dead letter. The outcomes of one event go back to its
  * master record in one call, as soon as all of its routes are settled. Each message is then
  * acked explicitly; an unexpected error retries that message only (max_retries → its DLQ).
+ * Before any of that, the audit entries the batch's messages carry are written to R2 as segments
+ * (workers/audit/carried.ts); a message whose entry could not be written is retried, undelivered.
+ * Retries and deferrals are new messages without the entry (forRoutes): it is written once.
  */
 import { v7 as uuidv7 } from "uuid";
 import { AttemptPool, DEFAULT_POOL_LIMITS, type PoolLimits } from "../../shared/delivery/attempt-pool";
 import { afterAttempt, BACKPRESSURE_INCIDENT_AFTER_MS, beforeAttempt } from "../../shared/delivery/decide";
-import { isDeliverMessage, type DeliverMessage, type RouteAttempt } from "../../shared/delivery/message";
+import { forRoutes, isDeliverMessage, type DeliverMessage, type RouteAttempt } from "../../shared/delivery/message";
 import type { Region } from "../../shared/record/region";
 import type { DeliveryTarget } from "../../shared/routing/route";
 import { deliveryQueue, routeQueue } from "../../durable-objects/outbox";
+import { returnCarriedAudit, writeCarriedAudit } from "../audit/carried";
 import { closeIncidents, loadDeliveryTargets, openIncident } from "../fanout/repository";
 import { secretsKey } from "../fanout/config";
 import { insertAttempts, type LoggedAttempt } from "./attempt-log";
@@ -28,6 +32,8 @@ import { checkSchemaPin } from "./schema-pin";
 export type Clock = { now: () => number; random: () => number };
 const systemClock: Clock = { now: () => Date.now(), random: () => Math.random() };
 
+/** A message whose carried audit entry could not be written waits this long (the audit consumer's delay). */
+const AUDIT_RETRY_SECONDS = 10;
 /** A route whose schema pin could not be checked (registry unreadable) waits this long; not an attempt. */
 const PIN_RECHECK_SECONDS = 30;
 
@@ -42,9 +48,9 @@ type RouteGroup = { target: DeliveryTarget; items: { run: MessageRun; sent: Rout
 
 export async function consumeDeliveries(batch: MessageBatch, env: Env, region: Region, clock: Clock = systemClock, limits: PoolLimits = DEFAULT_POOL_LIMITS): Promise<void> {
   const key = await secretsKey(env);
-  const valid: Message<DeliverMessage>[] = [];
+  const readable: Message<DeliverMessage>[] = [];
   for (const m of batch.messages) {
-    if (isDeliverMessage(m.body)) valid.push(m as Message<DeliverMessage>);
+    if (isDeliverMessage(m.body)) readable.push(m as Message<DeliverMessage>);
     else if (isReplayJobMessage(m.body)) {
       await continueReplayJob(env, m.body, deliveryQueue(env, region), clock.now());
       m.ack();
@@ -53,6 +59,11 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
       m.retry(); // max_retries, then the queue's DLQ keeps it
     }
   }
+  // Audit before delivery: the entries this batch carries go to R2 first (one segment per tenant);
+  // a message whose entry is not there is not delivered now, and comes back with it still on.
+  const unwritten = await writeCarriedAudit(env.AUDIT_BUCKET, readable, clock.now());
+  for (const m of unwritten) m.retry({ delaySeconds: AUDIT_RETRY_SECONDS });
+  const valid = readable.filter((m) => !unwritten.has(m));
 
   // One D1 round trip per tenant for all routes its messages mention (targets + secrets).
   const targets = new Map<string, Map<string, DeliveryTarget>>();
@@ -109,7 +120,7 @@ async function planMessage(env: Env, run: MessageRun, targets: Map<string, Deliv
         continue;
       }
       if (gate.kind === "defer") {
-        work.retries.push({ body: { ...msg, routes: [sent] }, delaySeconds: gate.delaySeconds });
+        work.retries.push({ body: forRoutes(msg, [sent]), delaySeconds: gate.delaySeconds });
         continue;
       }
       // A route pinned to a schema version never receives an event that version cannot read:
@@ -117,7 +128,7 @@ async function planMessage(env: Env, run: MessageRun, targets: Map<string, Deliv
       // dead-lettered delivery (replay after changing the pin, or skip).
       const pin = await checkSchemaPin(env.DB, msg, target!.schema);
       if (pin.kind === "defer") {
-        work.retries.push({ body: { ...msg, routes: [sent] }, delaySeconds: PIN_RECHECK_SECONDS });
+        work.retries.push({ body: forRoutes(msg, [sent]), delaySeconds: PIN_RECHECK_SECONDS });
         continue;
       }
       if (pin.kind === "hold") {
@@ -183,7 +194,7 @@ function settleDelivery(env: Env, group: RouteGroup, run: MessageRun, sent: Rout
     latencyMs: record.latencyMs,
     final: next.kind !== "retry",
   });
-  if (next.kind === "retry") work.retries.push({ body: { ...msg, routes: [{ ...next.next, deferredSince: undefined }] }, delaySeconds: next.delaySeconds });
+  if (next.kind === "retry") work.retries.push({ body: forRoutes(msg, [{ ...next.next, deferredSince: undefined }]), delaySeconds: next.delaySeconds });
   if (next.kind === "dead-letter") {
     // On a FIFO route the dead letter holds back every later event of this record (P0).
     const fifo = isFifo(target);
@@ -200,7 +211,7 @@ function defer(env: Env, msg: DeliverMessage, sent: RouteAttempt, delaySeconds: 
   if (nowMs - since > BACKPRESSURE_INCIDENT_AFTER_MS) {
     work.statements.push(openIncident(env.DB, { tenant: msg.tenant, routeId: sent.id, severity: "P3", kind: "backpressure", detail: `deliveries deferred for ${Math.round((nowMs - since) / 60_000)} min (${reason})`, openedAt: nowMs }));
   }
-  work.retries.push({ body: { ...msg, routes: [{ ...sent, deferredSince: since }] }, delaySeconds });
+  work.retries.push({ body: forRoutes(msg, [{ ...sent, deferredSince: since }]), delaySeconds });
 }
 
 function deadLetterFor(env: Env, msg: DeliverMessage, sent: RouteAttempt, history: RouteAttempt["history"], reason: string, severity: string, nowMs: number): D1PreparedStatement {
@@ -219,17 +230,24 @@ function deadLetterFor(env: Env, msg: DeliverMessage, sent: RouteAttempt, histor
   });
 }
 
-/** The platform DLQ: messages the consumer could not process max_retries times. */
+/**
+ * The platform DLQ: messages the consumer could not process max_retries times. Their routes become
+ * dead letters (the event only, never the carried audit entry); a carried entry that may never have
+ * reached R2 goes back to the audit queue first, so it is not lost with the message.
+ */
 export async function consumeDeliveryDlq(batch: MessageBatch, env: Env, clock: Clock = systemClock): Promise<void> {
   const statements: D1PreparedStatement[] = [];
+  const dead: Message<DeliverMessage>[] = [];
   for (const m of batch.messages) {
     if (!isDeliverMessage(m.body)) {
       console.error("unreadable message in a delivery DLQ; dropped", m.id, JSON.stringify(m.body).slice(0, 500));
       continue;
     }
+    dead.push(m as Message<DeliverMessage>);
     const msg = m.body;
     for (const sent of msg.routes) statements.push(deadLetterFor(env, msg, sent, sent.history, `the delivery consumer failed ${m.attempts} times on this message (platform DLQ)`, "P4", clock.now()));
   }
+  await returnCarriedAudit(env, dead, clock.now());
   if (statements.length > 0) await env.DB.batch(statements);
   batch.ackAll();
 }
