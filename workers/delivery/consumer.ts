@@ -32,8 +32,12 @@ import { checkSchemaPin } from "./schema-pin";
 export type Clock = { now: () => number; random: () => number };
 const systemClock: Clock = { now: () => Date.now(), random: () => Math.random() };
 
-/** A message whose carried audit entry could not be written waits this long (the audit consumer's delay). */
-const AUDIT_RETRY_SECONDS = 10;
+/**
+ * A message whose carried audit entry could not be written waits 10 s (the audit consumer's delay),
+ * doubling per attempt: max_retries (5) then spans about 5 minutes of R2 trouble before the
+ * message goes to the DLQ, which dead-letters its routes and hands the entry to the audit queue.
+ */
+const auditRetrySeconds = (attempts: number) => Math.min(10 * 2 ** Math.max(0, attempts - 1), 300);
 /** A route whose schema pin could not be checked (registry unreadable) waits this long; not an attempt. */
 const PIN_RECHECK_SECONDS = 30;
 
@@ -62,7 +66,7 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
   // Audit before delivery: the entries this batch carries go to R2 first (one segment per tenant);
   // a message whose entry is not there is not delivered now, and comes back with it still on.
   const unwritten = await writeCarriedAudit(env.AUDIT_BUCKET, readable, clock.now());
-  for (const m of unwritten) m.retry({ delaySeconds: AUDIT_RETRY_SECONDS });
+  for (const m of unwritten) m.retry({ delaySeconds: auditRetrySeconds(m.attempts) });
   const valid = readable.filter((m) => !unwritten.has(m));
 
   // One D1 round trip per tenant for all routes its messages mention (targets + secrets).
