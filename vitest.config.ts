@@ -16,6 +16,9 @@ export default defineConfig({
           // wrangler.toml ships "record"; the suite runs "route", the key whose per-shard messages
           // the shard tests inspect (test/delivery-shards.test.ts checks "record" explicitly).
           DELIVERY_SHARD_KEY: "route",
+          // wrangler.toml ships "exceptions"; the suite's trail tests read every outcome, so it runs
+          // "all" (test/record-trail.test.ts checks "exceptions" explicitly).
+          RECORD_TRAIL: "all",
           // Bench counters on (workers/bench): every test runs through the counting wrappers, and
           // test/bench-counters.test.ts reads them; production-off is unit-tested there.
           BENCH_COUNTERS: "1",

@@ -15,6 +15,7 @@ interface __BaseEnv_Env {
 	WEBHOOK_ORIGIN: string;
 	PUBLIC_BASE_URL: string;
 	DELIVERY_SHARD_KEY: string;
+	RECORD_TRAIL: string;
 	ADMIN_TOKEN: string;
 	EU_JURISDICTION: string;
 	SECRETS_KEY: string;
@@ -34,7 +35,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "MAX_CLOCK_SKEW_MS" | "DEDUPE_WINDOW_MS" | "WEBHOOK_ORIGIN" | "PUBLIC_BASE_URL" | "DELIVERY_SHARD_KEY" | "ADMIN_TOKEN" | "EU_JURISDICTION" | "SECRETS_KEY" | "ALLOW_LOOPBACK_TARGETS">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "MAX_CLOCK_SKEW_MS" | "DEDUPE_WINDOW_MS" | "WEBHOOK_ORIGIN" | "PUBLIC_BASE_URL" | "DELIVERY_SHARD_KEY" | "RECORD_TRAIL" | "ADMIN_TOKEN" | "EU_JURISDICTION" | "SECRETS_KEY" | "ALLOW_LOOPBACK_TARGETS">> {}
 }
 declare module "*.txt" {
 	const value: string;

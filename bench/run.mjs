@@ -78,7 +78,7 @@ async function main() {
     environment: { ...environment(ctx, loadBefore), loadAverageAfterScenario: loads },
     config: {
       quick: QUICK, runs: RUNS, only: ONLY,
-      pipelines: { changecast: "the Worker at the root, wrangler dev --var BENCH_COUNTERS:1", floor: "bench/floor: one SQLite insert per change, one queue message per event, one signed POST per delivery" },
+      pipelines: { changecast: "the Worker at the root as deployed (no counters); $ from one more run per scenario on its own server with --var BENCH_COUNTERS:1",  floor: "bench/floor: one SQLite insert per change, one queue message per event, one signed POST per delivery" },
       load: "bench/load.mjs: batches of 100 (ingest: 1/100/500), 4 requests in flight, bodies built before the clock starts",
       sinks: "10 node:http servers on 127.0.0.1 in the bench process (scripts/demo.mjs startReceiver: handshake, standardwebhooks verification, 204); route slot i → server i",
       deliveredEventsPerSecond: "unique deliveries on all routes / (last arrival − first POST of the run)",

@@ -1,6 +1,9 @@
 /**
  * The master-record object's SQLite schema and every statement it runs (docs/storage.md).
- * Per accepted change: one dedupe row and one audit_log row; per batch: one meta row.
+ * Per accepted change: one dedupe row and one audit_log row, which also carries the record's
+ * state after that change; per shipped batch: one meta row (state, outbox cursors, FIFO).
+ * The state riding on the audit row is what lets `apply` commit without writing meta: the
+ * meta row is written once per batch, after shipping, instead of before and after.
  */
 import type { AuditEntry } from "../shared/audit/entry";
 import type { Disposition } from "../shared/record/fifo";
@@ -39,7 +42,8 @@ CREATE TABLE IF NOT EXISTS dedupe (
 CREATE TABLE IF NOT EXISTS audit_log (
   sequence INTEGER PRIMARY KEY,
   entry TEXT NOT NULL,
-  hash TEXT NOT NULL
+  hash TEXT NOT NULL,
+  state TEXT
 );
 CREATE TABLE IF NOT EXISTS delivery_log (
   id INTEGER PRIMARY KEY,
@@ -57,9 +61,29 @@ export class MasterRecordStorage {
   constructor(sql: SqlStorage) {
     this.#sql = sql;
     this.#sql.exec(SCHEMA);
+    // Objects created before the state column existed get it once (older rows keep NULL).
+    const columns = this.#sql.exec<{ name: string }>("PRAGMA table_info(audit_log)").toArray();
+    if (!columns.some((c) => c.name === "state")) this.#sql.exec("ALTER TABLE audit_log ADD COLUMN state TEXT");
   }
 
+  /**
+   * The meta row, brought forward to the newest audit row when that one is newer: a batch whose
+   * shipping failed (or whose object died before shipping) committed its state only there.
+   * FIFO cursors, outbox cursors and the hand-off flag belong to meta alone.
+   */
   loadMeta(): Meta {
+    const meta = this.#loadMetaRow();
+    const newest = this.#sql
+      .exec<{ sequence: number; state: string | null; entry: string }>("SELECT sequence, state, entry FROM audit_log ORDER BY sequence DESC LIMIT 1")
+      .toArray()[0];
+    if (!newest || newest.state === null || newest.sequence <= meta.state.sequence) return meta;
+    const committed = JSON.parse(newest.state) as Omit<RecordState, "snapshot" | "fifo">;
+    const { snapshot } = JSON.parse(newest.entry) as AuditEntry;
+    const state: RecordState = { ...committed, snapshot, ...(meta.state.fifo ? { fifo: meta.state.fifo } : {}) };
+    return { ...meta, state };
+  }
+
+  #loadMetaRow(): Meta {
     const row = this.#sql
       .exec<{ identity: string | null; state: string; audit_shipped: number; deliveries_shipped: number; handoff_done: number }>("SELECT identity, state, audit_shipped, deliveries_shipped, handoff_done FROM meta WHERE k = 1")
       .toArray()[0];
@@ -100,8 +124,10 @@ export class MasterRecordStorage {
     return row?.next ?? null;
   }
 
-  appendAudit(entry: AuditEntry, text: string): void {
-    this.#sql.exec("INSERT INTO audit_log (sequence, entry, hash) VALUES (?, ?, ?)", entry.sequence, text, entry.hash);
+  /** The entry and the record's state after it (without the snapshot, which the entry holds, and FIFO cursors, which meta holds). */
+  appendAudit(entry: AuditEntry, text: string, state: RecordState): void {
+    const { snapshot: _inEntry, fifo: _inMeta, ...committed } = state;
+    this.#sql.exec("INSERT INTO audit_log (sequence, entry, hash, state) VALUES (?, ?, ?, ?)", entry.sequence, text, entry.hash, JSON.stringify(committed));
   }
 
   /** Entries after `afterSequence`, oldest first, with their stored text length for packing. */

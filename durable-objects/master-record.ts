@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { v7 as uuidv7 } from "uuid";
 import type { Change, ItemError } from "../shared/change/schema";
 import { sealEntry, verifyChain, type AuditEntry, type ChainVerdict, type GateResult } from "../shared/audit/entry";
-import { AUDIT_ENTRY_MAX_BYTES } from "../shared/audit/shipping";
+import { AUDIT_ENTRY_MAX_BYTES, type SizedEntry } from "../shared/audit/shipping";
 import { applyChange } from "../shared/record/apply-change";
 import { adoptCarriedState, carryState, type CarriedState } from "../shared/record/state";
 import { planDestinations } from "../shared/routing/plan";
@@ -45,8 +45,14 @@ export type ItemResult =
   | { id: string; status: "accepted" | "duplicate"; eventId: string; sequence: number }
   | { id: string; status: "rejected"; error: ItemError };
 
-/** Safety net: if shipping after a commit fails (or the process dies), the alarm retries. */
+/** When shipping after a commit failed, the alarm retries it this much later. */
 const RESHIP_DELAY_MS = 30_000;
+/** Expired dedupe rows are deleted at most this often per object. */
+const PRUNE_ROUND_MS = 3_600_000;
+
+function sameIdentity(a: RecordIdentity | null, b: RecordIdentity): boolean {
+  return a !== null && a.tenant === b.tenant && a.region === b.region && a.typePrefix === b.typePrefix && a.recordType === b.recordType && a.recordId === b.recordId;
+}
 const SHIP_PAGE = 500;
 
 export class MasterRecord extends DurableObject<Env> {
@@ -57,6 +63,12 @@ export class MasterRecord extends DurableObject<Env> {
   #shipAgain = false;
   /** Highest sequence whose FIFO admission the outbox has decided (ahead of the persisted cursor while a send is out). */
   #fifoConsidered = 0;
+  /**
+   * Entries this instance committed and has not shipped yet, oldest first: shipping takes them
+   * from here instead of reading back and parsing the rows it has just written. The rows stay
+   * the authority (a restarted object, or a gap here, reads them).
+   */
+  #unshipped: SizedEntry[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,7 +91,9 @@ export class MasterRecord extends DurableObject<Env> {
     let meta: Meta = { ...this.#meta, identity: batch.identity };
     const now = Date.now();
 
-    this.#scheduleAlarm(now + RESHIP_DELAY_MS);
+    // The alarm prunes dedupe rows; armed once for the earliest expiry, not once per batch.
+    this.#scheduleAlarm(now + windowMs);
+    const committed: SizedEntry[] = [];
     this.ctx.storage.transactionSync(() => {
       batch.changes.forEach((change, index) => {
         const duplicate = this.#store.findDuplicate(batch.location, change.id);
@@ -115,17 +129,21 @@ export class MasterRecord extends DurableObject<Env> {
         if (text.length > AUDIT_ENTRY_MAX_BYTES) {
           return void (results[index] = { id: change.id, status: "rejected", error: { field: "data", reason: `event too large (${text.length} bytes recorded; limit ${AUDIT_ENTRY_MAX_BYTES})` } });
         }
-        this.#store.rememberChange(batch.location, change.id, eventId, entry.sequence, now + windowMs);
-        this.#store.appendAudit(entry, text);
         meta = { ...meta, state: { ...applied.state, headHash: entry.hash } };
+        this.#store.rememberChange(batch.location, change.id, eventId, entry.sequence, now + windowMs);
+        this.#store.appendAudit(entry, text, meta.state);
+        committed.push({ entry, bytes: text.length });
         results[index] = { id: change.id, status: "accepted", eventId, sequence: entry.sequence };
       });
-      this.#store.saveMeta(meta);
+      // The state rides on the audit rows; meta is written here only when it must name the
+      // record for the first time (the alarm cannot ship for an object that does not know it).
+      if (!sameIdentity(this.#meta.identity, batch.identity)) this.#store.saveMeta(meta);
     });
     this.#meta = meta;
+    this.#unshipped.push(...committed);
 
-    await this.#ship().catch((err) => console.error("outbox shipping deferred to alarm", err));
-    if (meta.state.rekeyedTo && !meta.handoffDone) await this.#handOff().catch((err) => console.error("rekey hand-off deferred to alarm", err));
+    await this.#ship().catch((err) => this.#retryLater("outbox shipping", err));
+    if (meta.state.rekeyedTo && !meta.handoffDone) await this.#handOff().catch((err) => this.#retryLater("rekey hand-off", err));
     if (forward.length > 0) {
       const forwarded = await this.#target().apply({
         ...batch,
@@ -223,8 +241,21 @@ export class MasterRecord extends DurableObject<Env> {
     this.#alarmAt = null;
     await this.#ship();
     if (this.#meta.state.rekeyedTo && !this.#meta.handoffDone) await this.#handOff();
-    const nextExpiry = this.#store.pruneDedupe(Date.now());
-    if (nextExpiry !== null) this.#scheduleAlarm(nextExpiry);
+    const now = Date.now();
+    const nextExpiry = this.#store.pruneDedupe(now);
+    // A busy record's rows expire one after another: prune them in rounds, not an alarm each.
+    if (nextExpiry !== null) this.#scheduleAlarm(Math.max(nextExpiry, now + PRUNE_ROUND_MS));
+  }
+
+  /**
+   * Shipping (or a hand-off) failed after the commit: the alarm tries again soon. The commit
+   * itself arms nothing for this: a caller whose request failed before shipping gets an error
+   * and resends, and that `apply` (a duplicate) ships what is pending; the dedupe alarm is the
+   * last resort for a caller that never comes back.
+   */
+  #retryLater(what: string, err: unknown): void {
+    console.error(`${what} deferred to the alarm`, err);
+    this.#scheduleAlarm(Date.now() + RESHIP_DELAY_MS);
   }
 
   #scheduleAlarm(at: number): void {
@@ -271,12 +302,22 @@ export class MasterRecord extends DurableObject<Env> {
     return this.#shipping;
   }
 
+  /** Up to a page of entries after `from`: from memory when it holds exactly those, else from the rows. */
+  #pendingAfter(from: number): SizedEntry[] {
+    const kept = this.#unshipped.filter((p) => p.entry.sequence > from);
+    this.#unshipped = kept.length > SHIP_PAGE ? [] : kept; // a long backlog (failing queues) is paged from the rows
+    const contiguous = kept.every((p, i) => p.entry.sequence === from + 1 + i);
+    const last = kept.length > 0 ? kept[kept.length - 1]!.entry.sequence : from;
+    if (contiguous && kept.length <= SHIP_PAGE && last === this.#meta.state.sequence) return kept;
+    return this.#store.auditAfter(from, SHIP_PAGE);
+  }
+
   async #shipPending(): Promise<void> {
     const record = this.#recordRef();
     if (!record) return;
     for (;;) {
       const from = Math.min(this.#meta.auditShipped, this.#meta.deliveriesShipped);
-      const pending = this.#store.auditAfter(from, SHIP_PAGE);
+      const pending = this.#pendingAfter(from);
       if (pending.length === 0) return;
       // FIFO admission is decided synchronously against the live cursors, before any await.
       const cursors = await shipPage(this.env, record, pending, this.#meta, (route, sequence) => {

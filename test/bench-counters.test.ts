@@ -76,8 +76,8 @@ describe("bench counters, enabled", () => {
     expect(one.workerInvocations).toEqual({ fetch: 1, queue: 1, scheduled: 0 }); // POST; one delivery batch (it writes the audit entry too)
     // apply(), then the consumer's outcome report; the route's health: one permit and one release.
     expect(one.doRequestsByNamespace).toEqual({ MASTER_RECORD: 2, ROUTE_HEALTH: 2 });
-    // dedupe row, audit row, meta row (the transaction), meta row (outbox cursors), delivery_log row.
-    expect(one.doSqlByClass.MasterRecord.rowsWritten).toBe(5);
+    // dedupe row, audit row (with the state), meta row (after shipping: state and outbox cursors), delivery_log row.
+    expect(one.doSqlByClass.MasterRecord.rowsWritten).toBe(4);
     expect(one.doSqlByClass.MasterRecord.setAlarms).toBe(0); // already set by the first change
     // One small delivery message carrying the audit entry: a write, a read and a delete; no audit message.
     expect(one.queueProduced.AUDIT_QUEUE ?? { messages: 0, writeOps: 0 }).toEqual({ messages: 0, writeOps: 0 });
@@ -92,7 +92,7 @@ describe("bench counters, enabled", () => {
     expect(one.d1RowsRead).toBeGreaterThanOrEqual(1); // the key lookup, the route's target
     expect(one.doActiveMsByNamespace.MASTER_RECORD).toBeGreaterThan(0);
 
-    // The first change paid the object's creation too: its schema and its alarm.
+    // The first change paid the object's creation too: its schema, its identity in meta and its alarm.
     expect(first.counts.doSqlByClass.MasterRecord.rowsWritten).toBeGreaterThanOrEqual(5);
     expect(first.counts.doSqlByClass.MasterRecord.setAlarms).toBe(1);
 

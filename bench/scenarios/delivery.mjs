@@ -68,7 +68,6 @@ export async function deliveryScenario(env, spec) {
     const out = Object.fromEntries(names.map((n) => [n, { runs: [], warmup: null }]));
     for (const n of names) out[n].warmup = await oneRun(env, started[n], `${spec.name}-${n}-warm`, { ...spec, changes: spec.warmup });
     for (const n of names) out[n].reloadsBefore = started[n].s.reloads;
-    await started.changecast.counters?.reset();
     for (let i = 1; i <= spec.runs; i++) {
       for (const n of names) {
         await sleep(2000); // let the previous run's audit and retry tail settle, so runs start alike
@@ -85,15 +84,36 @@ export async function deliveryScenario(env, spec) {
         routes: perRoute(runs, p),
         server: { queues: p.s.queues, drainSeconds, reloadsDuringRuns: p.s.reloads - out[n].reloadsBefore, exitedEarly: p.s.exited, errors: p.s.errors.slice(0, 10), errorCount: p.s.errors.length },
       });
-      if (p.counters) out[n].cost = costOf(await p.counters.read(), runs);
     }
+    await Promise.all(names.map((n) => ctx.stopServer(started[n].s)));
+    out.changecast.cost = await costRun(env, spec);
     return out;
   } finally {
     await Promise.all(Object.values(started).map((p) => ctx.stopServer(p.s)));
   }
 }
 
-/** $ per million changes and per million deliveries over the timed runs (the counters were reset after the warm-up). */
+/**
+ * The cost of one run, on its own changecast server with the bench counters (BENCH_COUNTERS=1):
+ * warm-up, reset, one run of the scenario's size, read. Counts, not timings, so one run does.
+ */
+async function costRun(env, spec) {
+  const p = await PIPELINES.changecast(env.ctx, env, `${spec.name}-cost`, spec.routes.changecast, { counters: true });
+  try {
+    await oneRun(env, p, `${spec.name}-cost-warm`, { ...spec, changes: spec.warmup });
+    await sleep(2000);
+    await drainQueues(p.s, { since: Date.now(), quietMs: 2000, maxMs: 30_000 });
+    await p.counters.reset();
+    const run = await oneRun(env, p, `${spec.name}-cost`, spec);
+    await drainQueues(p.s, { since: Date.now(), quietMs: 3000, maxMs: 30_000 });
+    console.log(`changecast cost run: ${run.delivered}/${run.expectedDeliveries} delivered`);
+    return costOf(await p.counters.read(), [run]);
+  } finally {
+    await env.ctx.stopServer(p.s);
+  }
+}
+
+/** $ per million changes and per million deliveries over the counted runs (the counters were reset after the warm-up). */
 function costOf(counters, runs) {
   const changes = runs.reduce((n, r) => n + r.accepted, 0);
   const deliveries = runs.reduce((n, r) => n + r.delivered, 0);

@@ -40,6 +40,8 @@ export type RouteAttempt = {
   history: AttemptRecord[];
   /** Unix ms when this route's delivery was first deferred (breaker, rate, in-flight, Retry-After). */
   deferredSince?: number;
+  /** Admitted by the record's FIFO cursor for this route: the outcome must go back to release the next event. */
+  fifo?: true;
 };
 
 export type DeliverMessage = {

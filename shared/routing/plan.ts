@@ -34,14 +34,14 @@ export type ShardMessage = { region: Region; shard: number; message: DeliverMess
  * `include` lets the record's FIFO cursors hold back routes whose previous event is still out.
  */
 export function deliverMessages(record: RecordRef, planned: PlannedEvent, shards: ShardCounts, include: (d: PlannedDestination) => boolean = () => true, shardKey: ShardKey = "route"): ShardMessage[] {
-  const byShard = new Map<string, { region: Region; shard: number; routes: string[] }>();
+  const byShard = new Map<string, { region: Region; shard: number; routes: PlannedDestination[] }>();
   for (const d of planned.destinations) {
     if (!include(d)) continue;
     const shard = deliveryShard(shardKey, { tenant: record.tenant, routeId: d.route, recordType: record.recordType, recordId: record.recordId }, shards[d.region]);
     const key = `${d.region}/${shard}`;
     const group = byShard.get(key) ?? { region: d.region, shard, routes: [] };
     byShard.set(key, group);
-    group.routes.push(d.route);
+    group.routes.push(d);
   }
   return [...byShard.values()].map(({ region, shard, routes }) => ({
     region,
@@ -52,7 +52,8 @@ export function deliverMessages(record: RecordRef, planned: PlannedEvent, shards
       ...record,
       routingVersion: planned.routingVersion,
       event: planned.event,
-      routes: routes.map((id) => ({ id, attempt: 1, generation: 0, history: [] })),
+      // `fifo` travels with the route: its outcome must go back to release the record's next event.
+      routes: routes.map((d) => ({ id: d.route, attempt: 1, generation: 0, history: [], ...(d.fifo ? { fifo: true as const } : {}) })),
     },
   }));
 }

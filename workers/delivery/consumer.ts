@@ -145,6 +145,7 @@ async function planMessage(env: Env, run: MessageRun, targets: Map<string, Deliv
       const group = groups.get(key) ?? { target: target!, items: [], attempts: [], wasDeferred: false };
       groups.set(key, group);
       group.items.push({ run, sent });
+      if (sent.fifo || isFifo(target!) || sent.generation > 0) run.ordered = true;
       run.expect();
     }
   } catch (err) {

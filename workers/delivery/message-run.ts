@@ -1,25 +1,43 @@
 /**
  * One delivery message within a consumer batch: its routes are settled in different per-route
  * groups (workers/delivery/route-guard.ts), and once the last one is settled the event's outcomes
- * go back to its master record in one call (the record's trail; it releases FIFO successors).
+ * go back to its master record in one call (the record's trail; it releases FIFO successors),
+ * unless RECORD_TRAIL leaves routine first-attempt successes to the attempt log
+ * (shared/delivery/record-trail.ts).
  */
 import type { DeliverMessage } from "../../shared/delivery/message";
 import type { DeliveryOutcome } from "../../durable-objects/master-record-storage";
 import { masterRecordStub, residencyMode } from "../../durable-objects/record-address";
+import { mustReport, parseRecordTrail, type RecordTrailMode } from "../../shared/delivery/record-trail";
+
+/** RECORD_TRAIL is read once per env object; a bad value fails the batch (configuration error). */
+const trailModes = new WeakMap<object, RecordTrailMode>();
+function recordTrail(env: Env): RecordTrailMode {
+  const known = trailModes.get(env);
+  if (known) return known;
+  const parsed = parseRecordTrail(env.RECORD_TRAIL);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  trailModes.set(env, parsed.mode);
+  return parsed.mode;
+}
 
 export class MessageRun {
   readonly message: Message<DeliverMessage>;
   readonly outcomes: DeliveryOutcome[] = [];
   /** Something unexpected threw: the message is retried as a whole and reports nothing. */
   failed = false;
+  /** A route of this message is FIFO or a replay: its outcomes go back whatever they are. */
+  ordered = false;
   #open = 0;
   #sealed = false;
   #report: Promise<void> | null = null;
   readonly #env: Env;
+  readonly #trail: RecordTrailMode;
 
   constructor(env: Env, message: Message<DeliverMessage>) {
     this.#env = env;
     this.message = message;
+    this.#trail = recordTrail(env); // a bad RECORD_TRAIL fails the batch before any attempt
   }
 
   get body(): DeliverMessage {
@@ -49,7 +67,8 @@ export class MessageRun {
 
   #reportWhenDone(): void {
     if (!this.#sealed || this.#open > 0 || this.#report) return;
-    this.#report = this.failed || this.outcomes.length === 0 ? Promise.resolve() : reportOutcomes(this.#env, this.body, this.outcomes);
+    const report = !this.failed && mustReport(this.#trail, this.ordered, this.outcomes);
+    this.#report = report ? reportOutcomes(this.#env, this.body, this.outcomes) : Promise.resolve();
   }
 }
 
