@@ -12,6 +12,10 @@ import type { Region } from "./record-address";
 
 export type RecordIdentity = { tenant: string; region: Region; typePrefix: string; recordType: string; recordId: string };
 
+export function sameIdentity(a: RecordIdentity | null, b: RecordIdentity): boolean {
+  return a !== null && a.tenant === b.tenant && a.region === b.region && a.typePrefix === b.typePrefix && a.recordType === b.recordType && a.recordId === b.recordId;
+}
+
 export type Meta = {
   identity: RecordIdentity | null;
   state: RecordState;

@@ -9,12 +9,12 @@ import { v7 as uuidv7 } from "uuid";
 import type { Change, ItemError } from "../shared/change/schema";
 import { sealEntry, verifyChain, type AuditEntry, type ChainVerdict, type GateResult } from "../shared/audit/entry";
 import { AUDIT_ENTRY_MAX_BYTES, type SizedEntry } from "../shared/audit/shipping";
+import { UnshippedEntries } from "../shared/audit/unshipped";
 import { applyChange } from "../shared/record/apply-change";
 import { adoptCarriedState, carryState, type CarriedState } from "../shared/record/state";
 import { planDestinations } from "../shared/routing/plan";
-import type { RoutingTable } from "../shared/routing/route";
-import { loadRoutingTable } from "../workers/fanout/repository";
-import { MasterRecordStorage, type DeliveryOutcome, type Meta, type RecordIdentity } from "./master-record-storage";
+import { routingTableAt } from "./routing-cache";
+import { MasterRecordStorage, sameIdentity, type DeliveryOutcome, type Meta, type RecordIdentity } from "./master-record-storage";
 import { admit, settle, type FifoState } from "../shared/record/fifo";
 import type { SchemaStamp } from "../shared/gates/schema-gate";
 import { sendToRoute, shipPage } from "./outbox";
@@ -35,24 +35,12 @@ export type ApplyBatch = {
   schemas?: SchemaStamp[];
 };
 
-/**
- * Routing tables per tenant, shared by every master-record object in this isolate: D1 is read
- * only when a request brings a newer routing version than the cached one.
- */
-const routingTables = new Map<string, RoutingTable>();
-
 export type ItemResult =
   | { id: string; status: "accepted" | "duplicate"; eventId: string; sequence: number }
   | { id: string; status: "rejected"; error: ItemError };
 
-/** When shipping after a commit failed, the alarm retries it this much later. */
-const RESHIP_DELAY_MS = 30_000;
-/** Expired dedupe rows are deleted at most this often per object. */
-const PRUNE_ROUND_MS = 3_600_000;
-
-function sameIdentity(a: RecordIdentity | null, b: RecordIdentity): boolean {
-  return a !== null && a.tenant === b.tenant && a.region === b.region && a.typePrefix === b.typePrefix && a.recordType === b.recordType && a.recordId === b.recordId;
-}
+const RESHIP_DELAY_MS = 30_000; // after a failed send, the alarm tries again this much later
+const PRUNE_ROUND_MS = 3_600_000; // expired dedupe rows are deleted at most this often per object
 const SHIP_PAGE = 500;
 
 export class MasterRecord extends DurableObject<Env> {
@@ -63,12 +51,8 @@ export class MasterRecord extends DurableObject<Env> {
   #shipAgain = false;
   /** Highest sequence whose FIFO admission the outbox has decided (ahead of the persisted cursor while a send is out). */
   #fifoConsidered = 0;
-  /**
-   * Entries this instance committed and has not shipped yet, oldest first: shipping takes them
-   * from here instead of reading back and parsing the rows it has just written. The rows stay
-   * the authority (a restarted object, or a gap here, reads them).
-   */
-  #unshipped: SizedEntry[] = [];
+  /** What this instance committed and has not shipped: shipping needs no read-back (shared/audit/unshipped.ts). */
+  readonly #unshipped = new UnshippedEntries(SHIP_PAGE);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -86,7 +70,7 @@ export class MasterRecord extends DurableObject<Env> {
     const forward: { index: number; change: Change }[] = [];
     const maxSkewMs = Number(this.env.MAX_CLOCK_SKEW_MS);
     const windowMs = Number(this.env.DEDUPE_WINDOW_MS);
-    const routing = await this.#routingTable(batch.identity.tenant, batch.routingVersion);
+    const routing = await routingTableAt(this.env.DB, batch.identity.tenant, batch.routingVersion);
     // Read state only after the last await: everything from here to the commit is synchronous.
     let meta: Meta = { ...this.#meta, identity: batch.identity };
     const now = Date.now();
@@ -140,7 +124,7 @@ export class MasterRecord extends DurableObject<Env> {
       if (!sameIdentity(this.#meta.identity, batch.identity)) this.#store.saveMeta(meta);
     });
     this.#meta = meta;
-    this.#unshipped.push(...committed);
+    this.#unshipped.add(committed);
 
     await this.#ship().catch((err) => this.#retryLater("outbox shipping", err));
     if (meta.state.rekeyedTo && !meta.handoffDone) await this.#handOff().catch((err) => this.#retryLater("rekey hand-off", err));
@@ -277,15 +261,6 @@ export class MasterRecord extends DurableObject<Env> {
     this.#meta = meta;
   }
 
-  async #routingTable(tenant: string, version: number): Promise<RoutingTable | null> {
-    const cached = routingTables.get(tenant);
-    if (cached && cached.version >= version) return cached;
-    if (version === 0 && !cached) return null; // the tenant never had a route
-    const fresh = await loadRoutingTable(this.env.DB, tenant);
-    routingTables.set(tenant, fresh);
-    return fresh;
-  }
-
   /** Single flight: concurrent callers share one shipping loop that drains the outbox. */
   #ship(): Promise<void> {
     this.#shipAgain = true;
@@ -302,22 +277,12 @@ export class MasterRecord extends DurableObject<Env> {
     return this.#shipping;
   }
 
-  /** Up to a page of entries after `from`: from memory when it holds exactly those, else from the rows. */
-  #pendingAfter(from: number): SizedEntry[] {
-    const kept = this.#unshipped.filter((p) => p.entry.sequence > from);
-    this.#unshipped = kept.length > SHIP_PAGE ? [] : kept; // a long backlog (failing queues) is paged from the rows
-    const contiguous = kept.every((p, i) => p.entry.sequence === from + 1 + i);
-    const last = kept.length > 0 ? kept[kept.length - 1]!.entry.sequence : from;
-    if (contiguous && kept.length <= SHIP_PAGE && last === this.#meta.state.sequence) return kept;
-    return this.#store.auditAfter(from, SHIP_PAGE);
-  }
-
   async #shipPending(): Promise<void> {
     const record = this.#recordRef();
     if (!record) return;
     for (;;) {
       const from = Math.min(this.#meta.auditShipped, this.#meta.deliveriesShipped);
-      const pending = this.#pendingAfter(from);
+      const pending = this.#unshipped.pendingAfter(from, this.#meta.state.sequence) ?? this.#store.auditAfter(from, SHIP_PAGE);
       if (pending.length === 0) return;
       // FIFO admission is decided synchronously against the live cursors, before any await.
       const cursors = await shipPage(this.env, record, pending, this.#meta, (route, sequence) => {
