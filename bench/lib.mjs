@@ -213,6 +213,36 @@ export async function drainQueues(s, { since, quietMs = 5000, maxMs = 60_000 }) 
   return round(Math.max(0, s.lastQueueAt - since) / 1000);
 }
 
+/**
+ * CPU seconds (user + system) so far of each command in process group `pgid` (a server's
+ * wrangler node and its workerd), and with `threads` of each of workerd's threads (the user
+ * isolate is one thread's share). Linux /proc only; {} elsewhere.
+ */
+export function groupCpuSeconds(pgid, { threads = false } = {}) {
+  const out = {};
+  const seconds = (stat) => {
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[2] pgrp, f[11] utime, f[12] stime (1/100 s)
+    return { comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), pgrp: Number(f[2]), s: (Number(f[11]) + Number(f[12])) / 100 };
+  };
+  if (!existsSync("/proc")) return out;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const p = seconds(readFileSync(`/proc/${pid}/stat`, "utf8"));
+      if (p.pgrp !== pgid) continue;
+      out[p.comm] = (out[p.comm] ?? 0) + p.s;
+      if (!threads || p.comm !== "workerd") continue;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const t = seconds(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"));
+        out[`workerd thread ${tid} (${t.comm})`] = t.s;
+      }
+    } catch {} // exited meanwhile
+  }
+  return out;
+}
+
+/** A server's CPU seconds so far: its whole process group (wrangler and workerd with every simulator). */
+export const serverCpuSeconds = (s) => Object.values(groupCpuSeconds(s.child.pid)).reduce((a, b) => a + b, 0);
+
 /** A JSON call with a bearer token; throws on a non-2xx answer. */
 export async function call(ctx, base, method, path, token, body, timeoutMs = 60_000) {
   const res = await fetch(base + path, {

@@ -22,7 +22,7 @@
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { dirname, join } from "node:path";
-import { benchContext, freePort, intFlag, loadAverage, snapshotSources, sleep } from "./lib.mjs";
+import { benchContext, freePort, groupCpuSeconds, intFlag, loadAverage, snapshotSources, sleep } from "./lib.mjs";
 import { changeBatches, pushChanges } from "./load.mjs";
 import { PIPELINES } from "./pipelines.mjs";
 import { startReceivers } from "./receivers.mjs";
@@ -91,31 +91,6 @@ function bundleSourceMap(app) {
 function loadSourceMap(dir) {
   const map = join(dir, "index.js.map");
   return existsSync(map) ? { bundle: join(dir, "index.js"), map: new SourceMap(JSON.parse(readFileSync(map, "utf8"))) } : null;
-}
-
-/**
- * CPU seconds (user + system) so far of each command in process group `pgid` (wrangler's node,
- * workerd), and of each of workerd's threads: the user isolate is one thread's share of it.
- */
-function cpuSeconds(pgid) {
-  const out = {};
-  const seconds = (stat) => {
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[2] pgrp, f[11] utime, f[12] stime (1/100 s)
-    return { comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), pgrp: Number(f[2]), s: (Number(f[11]) + Number(f[12])) / 100 };
-  };
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const p = seconds(readFileSync(`/proc/${pid}/stat`, "utf8"));
-      if (p.pgrp !== pgid) continue;
-      out[p.comm] = (out[p.comm] ?? 0) + p.s;
-      if (p.comm !== "workerd") continue;
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        const t = seconds(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"));
-        out[`workerd thread ${tid} (${t.comm})`] = t.s;
-      }
-    } catch {} // exited meanwhile
-  }
-  return out;
 }
 
 /** A source path as the repository names it: "durable-objects/x.ts", "node_modules/zod/…". */
@@ -321,11 +296,11 @@ async function main() {
   const cdp = await devtools(targets[0].webSocketDebuggerUrl);
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: INTERVAL_US });
-  const cpuBefore = cpuSeconds(s.child.pid);
+  const cpuBefore = groupCpuSeconds(s.child.pid, { threads: true });
   await cdp.send("Profiler.start");
   const r = await push("profile", CHANGES);
   const { profile } = await cdp.send("Profiler.stop");
-  const cpuAfter = cpuSeconds(s.child.pid);
+  const cpuAfter = groupCpuSeconds(s.child.pid, { threads: true });
   cdp.close();
 
   const wallSeconds = (r.endedAt - r.startedAt) / 1000;

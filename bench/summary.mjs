@@ -1,7 +1,8 @@
 /**
  * The run's headline table: per scenario, changecast's figures, the floor's, and their ratios
  * (changes/s and delivered events/s: changecast ÷ floor, higher is better; p99: changecast ÷
- * floor, lower is better), the $ figures when the Worker has bench counters, and issue 7's
+ * floor, lower is better; server CPU per change: changecast ÷ floor, what a CPU-bound local
+ * run's throughput ratios come down to), the $ figures from the counting run, and issue 7's
  * targets checked against them.
  */
 import { round } from "./lib.mjs";
@@ -11,9 +12,9 @@ const ratio = (a, b) => (typeof a === "number" && typeof b === "number" && b > 0
 function deliveryRow(scenario, cc, fl, extra = {}) {
   return {
     scenario, ...extra,
-    changecast: { changesPerSecond: cc.changesPerSecond, deliveriesPerSecond: cc.deliveriesPerSecond, latencyMs: cc.latencyMs, missing: cc.missing },
-    floor: { changesPerSecond: fl.changesPerSecond, deliveriesPerSecond: fl.deliveriesPerSecond, latencyMs: fl.latencyMs, missing: fl.missing },
-    ratio: { changesPerSecond: ratio(cc.changesPerSecond, fl.changesPerSecond), deliveriesPerSecond: ratio(cc.deliveriesPerSecond, fl.deliveriesPerSecond), p99: ratio(cc.latencyMs.p99, fl.latencyMs.p99) },
+    changecast: { changesPerSecond: cc.changesPerSecond, deliveriesPerSecond: cc.deliveriesPerSecond, latencyMs: cc.latencyMs, missing: cc.missing, cpuMsPerChange: cc.cpuMsPerChange ?? null },
+    floor: { changesPerSecond: fl.changesPerSecond, deliveriesPerSecond: fl.deliveriesPerSecond, latencyMs: fl.latencyMs, missing: fl.missing, cpuMsPerChange: fl.cpuMsPerChange ?? null },
+    ratio: { changesPerSecond: ratio(cc.changesPerSecond, fl.changesPerSecond), deliveriesPerSecond: ratio(cc.deliveriesPerSecond, fl.deliveriesPerSecond), p99: ratio(cc.latencyMs.p99, fl.latencyMs.p99), cpuPerChange: ratio(cc.cpuMsPerChange, fl.cpuMsPerChange) },
     ...(cc.cost ? { dollarsPerMillionChanges: cc.cost.dollarsPerMillionChanges, dollarsPerMillionDeliveries: cc.cost.dollarsPerMillionDeliveries } : {}),
   };
 }
@@ -24,8 +25,8 @@ export function summarize(scenarios) {
     const cc = b.changecast, fl = b.floor;
     rows.push({
       scenario: `ingest, batch ${b.batch}`,
-      changecast: { changesPerSecond: cc.changesPerSecond, latencyMs: cc.requestLatencyMs }, floor: { changesPerSecond: fl.changesPerSecond, latencyMs: fl.requestLatencyMs },
-      ratio: { changesPerSecond: ratio(cc.changesPerSecond, fl.changesPerSecond), p99: ratio(cc.requestLatencyMs.p99, fl.requestLatencyMs.p99) },
+      changecast: { changesPerSecond: cc.changesPerSecond, latencyMs: cc.requestLatencyMs, cpuMsPerChange: cc.cpuMsPerChange ?? null }, floor: { changesPerSecond: fl.changesPerSecond, latencyMs: fl.requestLatencyMs, cpuMsPerChange: fl.cpuMsPerChange ?? null },
+      ratio: { changesPerSecond: ratio(cc.changesPerSecond, fl.changesPerSecond), p99: ratio(cc.requestLatencyMs.p99, fl.requestLatencyMs.p99), cpuPerChange: ratio(cc.cpuMsPerChange, fl.cpuMsPerChange) },
     });
   }
   for (const name of ["fanout-1", "fanout-3", "fanout-10", "hot-record"]) {
@@ -76,6 +77,7 @@ export function printSummary(report) {
     "cc changes/s": r.changecast.changesPerSecond ?? "", "floor changes/s": r.floor.changesPerSecond ?? "", "× in": r.ratio.changesPerSecond ?? "",
     "cc events/s": r.changecast.deliveriesPerSecond ?? "", "floor events/s": r.floor.deliveriesPerSecond ?? "", "× out": r.ratio.deliveriesPerSecond ?? "",
     "cc p50/p99 ms": `${r.changecast.latencyMs.p50}/${r.changecast.latencyMs.p99}`, "floor p50/p99 ms": `${r.floor.latencyMs.p50}/${r.floor.latencyMs.p99}`, "× p99": r.ratio.p99 ?? "",
+    "CPU ms/change cc/floor": r.changecast.cpuMsPerChange === undefined ? "" : `${r.changecast.cpuMsPerChange}/${r.floor.cpuMsPerChange}`, "× CPU": r.ratio.cpuPerChange ?? "",
     "$/M deliveries": r.dollarsPerMillionDeliveries ?? "",
   })));
   if (summary.itty) {

@@ -5,9 +5,10 @@
  * (changecast run 1, floor run 1, changecast run 2, …) so both see the same minutes of a shared
  * machine. Per run: changes/s in (accepted / time to the last POST answer), delivered events/s
  * (unique deliveries on all routes / (last arrival − first POST)), POST→webhook latency
- * p50/p99 over all deliveries, per route the same plus missing, redeliveries and order.
+ * p50/p99 over all deliveries, the server's CPU ms per change (its process group, first POST to
+ * last webhook), per route the same plus missing, redeliveries and order.
  */
-import { drainQueues, median, round, sleep } from "../lib.mjs";
+import { drainQueues, median, round, serverCpuSeconds, sleep } from "../lib.mjs";
 import { changeBatches, pushChanges } from "../load.mjs";
 import { PIPELINES } from "../pipelines.mjs";
 import { summarizeDeliveries } from "../receivers.mjs";
@@ -21,11 +22,14 @@ export const fanoutRoutes = (n) => Array.from({ length: n }, (_, i) => ({ name: 
 async function oneRun(env, p, label, spec) {
   const { receivers, ctx } = env;
   const tally = receivers.begin(label, p.paths);
+  const cpuBefore = serverCpuSeconds(p.s);
   const push = await pushChanges(ctx, { base: p.s.base, path: p.path, key: p.key, batches: changeBatches(label, spec.changes, BATCH, spec.recordOf), inFlight: IN_FLIGHT });
   const exited = new Promise((resolve) => (p.s.exited ? resolve() : p.s.child.once("exit", resolve)));
   await receivers.waitFor(push.counts.accepted, spec.timeoutMs, exited);
   const d = summarizeDeliveries(tally, push.accepted, push.startedAt);
-  return { label, ...push.counts, changesPerSecond: push.changesPerSecond, requestLatencyMs: push.requestLatencyMs, postSeconds: round((push.endedAt - push.startedAt) / 1000, 3), expectedDeliveries: push.counts.accepted * p.paths.length, ...d, failures: push.failures };
+  // The server's CPU (wrangler, workerd and its simulators) from the first POST to the last webhook.
+  const cpuMsPerChange = push.counts.accepted ? round(((serverCpuSeconds(p.s) - cpuBefore) * 1000) / push.counts.accepted, 2) : null;
+  return { label, ...push.counts, changesPerSecond: push.changesPerSecond, cpuMsPerChange, requestLatencyMs: push.requestLatencyMs, postSeconds: round((push.endedAt - push.startedAt) / 1000, 3), expectedDeliveries: push.counts.accepted * p.paths.length, ...d, failures: push.failures };
 }
 
 /** Medians over the runs; each run's p50/p99 are over all its deliveries. */
@@ -33,6 +37,7 @@ function medians(runs) {
   return {
     changesPerSecond: median(runs.map((r) => r.changesPerSecond)),
     deliveriesPerSecond: median(runs.map((r) => r.deliveriesPerSecond)),
+    cpuMsPerChange: median(runs.map((r) => r.cpuMsPerChange)),
     latencyMs: { p50: median(runs.map((r) => r.latencyMs.p50)), p99: median(runs.map((r) => r.latencyMs.p99)) },
     missing: runs.reduce((n, r) => n + r.missing, 0),
     duplicates: runs.reduce((n, r) => n + Object.values(r.routes).reduce((m, x) => m + x.duplicates, 0), 0),
@@ -73,7 +78,7 @@ export async function deliveryScenario(env, spec) {
         await sleep(2000); // let the previous run's audit and retry tail settle, so runs start alike
         const r = await oneRun(env, started[n], `${spec.name}-${n}-r${i}`, spec);
         out[n].runs.push(r);
-        console.log(`${n} run ${i}: ${r.changesPerSecond} changes/s in, ${r.delivered}/${r.expectedDeliveries} delivered, ${r.deliveriesPerSecond} events/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms`);
+        console.log(`${n} run ${i}: ${r.changesPerSecond} changes/s in, ${r.delivered}/${r.expectedDeliveries} delivered, ${r.deliveriesPerSecond} events/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.cpuMsPerChange} CPU ms/change`);
       }
     }
     for (const n of names) {

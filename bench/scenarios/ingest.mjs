@@ -5,7 +5,7 @@
  * request, ≈ 7,000 for a full run, well under the ~20,000 that can crash a local queue), runs
  * interleaved. Per run: accepted changes/s and request latency p50/p99.
  */
-import { median } from "../lib.mjs";
+import { median, round, serverCpuSeconds } from "../lib.mjs";
 import { changeBatches, pushChanges } from "../load.mjs";
 import { PIPELINES } from "../pipelines.mjs";
 
@@ -33,15 +33,19 @@ export async function ingestScenario(env, { sizes, runs }) {
       for (const n of names) await push(n, `ingest-${n}-b${batch}-warm`, warmup); // first calls create the objects
       for (let i = 1; i <= runs; i++) {
         for (const n of names) {
+          const cpuBefore = serverCpuSeconds(started[n].s);
           const r = await push(n, `ingest-${n}-b${batch}-r${i}`, requests);
-          out[n].runs.push({ run: i, requests, ...r.counts, seconds: (r.endedAt - r.startedAt) / 1000, changesPerSecond: r.changesPerSecond, requestLatencyMs: r.requestLatencyMs, failures: r.failures });
-          console.log(`batch ${batch} ${n} run ${i}: ${r.changesPerSecond} changes/s, p50 ${r.requestLatencyMs.p50} ms, p99 ${r.requestLatencyMs.p99} ms`);
+          // CPU to the last answer: changecast's audit shipping tail (queue, R2) may run a little later.
+          const cpuMsPerChange = r.counts.accepted ? round(((serverCpuSeconds(started[n].s) - cpuBefore) * 1000) / r.counts.accepted, 2) : null;
+          out[n].runs.push({ run: i, requests, ...r.counts, seconds: (r.endedAt - r.startedAt) / 1000, changesPerSecond: r.changesPerSecond, cpuMsPerChange, requestLatencyMs: r.requestLatencyMs, failures: r.failures });
+          console.log(`batch ${batch} ${n} run ${i}: ${r.changesPerSecond} changes/s, p50 ${r.requestLatencyMs.p50} ms, p99 ${r.requestLatencyMs.p99} ms, ${cpuMsPerChange} CPU ms/change`);
         }
       }
       for (const n of names) {
         const rs = out[n].runs;
         Object.assign(out[n], {
           changesPerSecond: median(rs.map((r) => r.changesPerSecond)),
+          cpuMsPerChange: median(rs.map((r) => r.cpuMsPerChange)),
           requestLatencyMs: { p50: median(rs.map((r) => r.requestLatencyMs.p50)), p99: median(rs.map((r) => r.requestLatencyMs.p99)) },
           notAccepted: rs.reduce((m, r) => m + r.duplicate + r.rejected + r.failedRequests, 0),
         });
