@@ -63,18 +63,12 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
       m.retry(); // max_retries, then the queue's DLQ keeps it
     }
   }
-  // Audit before delivery: the entries this batch carries go to R2 first (one segment per tenant);
-  // a message whose entry is not there is not delivered now, and comes back with it still on.
-  const unwritten = await writeCarriedAudit(env.AUDIT_BUCKET, readable, clock.now());
+  // Audit before delivery: the entries this batch carries go to R2 (one segment per tenant) while
+  // the targets load, and nothing is planned until both are done; a message whose entry is not
+  // there is not delivered now, and comes back with it still on.
+  const [unwritten, targets] = await Promise.all([writeCarriedAudit(env.AUDIT_BUCKET, readable, clock.now()), loadTargets(env, key, readable, clock.now())]);
   for (const m of unwritten) m.retry({ delaySeconds: auditRetrySeconds(m.attempts) });
   const valid = readable.filter((m) => !unwritten.has(m));
-
-  // One D1 round trip per tenant for all routes its messages mention (targets + secrets).
-  const targets = new Map<string, Map<string, DeliveryTarget>>();
-  for (const tenant of new Set(valid.map((m) => m.body.tenant))) {
-    const ids = [...new Set(valid.filter((m) => m.body.tenant === tenant).flatMap((m) => m.body.routes.map((r) => r.id)))];
-    targets.set(tenant, await loadDeliveryTargets(env.DB, key, tenant, ids, clock.now()));
-  }
 
   const work: Work = { retries: [], statements: [] };
   const runs = valid.map((m) => new MessageRun(env, m));
@@ -103,6 +97,16 @@ export async function consumeDeliveries(batch: MessageBatch, env: Env, region: R
     if (run.failed) run.message.retry({ delaySeconds: 30 });
     else run.message.ack();
   }
+}
+
+/** One D1 round trip per tenant for all routes its messages mention (targets + secrets). */
+async function loadTargets(env: Env, key: CryptoKey, messages: readonly Message<DeliverMessage>[], nowMs: number): Promise<Map<string, Map<string, DeliveryTarget>>> {
+  const targets = new Map<string, Map<string, DeliveryTarget>>();
+  for (const tenant of new Set(messages.map((m) => m.body.tenant))) {
+    const ids = [...new Set(messages.filter((m) => m.body.tenant === tenant).flatMap((m) => m.body.routes.map((r) => r.id)))];
+    targets.set(tenant, await loadDeliveryTargets(env.DB, key, tenant, ids, nowMs));
+  }
+  return targets;
 }
 
 const DISPOSITION = { delivered: "delivered", "given-up": "given-up", retry: "retrying", "dead-letter": "dead-lettered" } as const;
