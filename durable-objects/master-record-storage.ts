@@ -12,6 +12,12 @@ import type { Region } from "./record-address";
 
 export type RecordIdentity = { tenant: string; region: Region; typePrefix: string; recordType: string; recordId: string };
 
+/** An accepted change as the batch's transaction stores it: the entry, its stored text, the state after it. */
+export type AcceptedChange = { changeId: string; entry: AuditEntry; text: string; state: RecordState };
+
+const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+const rowsOf = (rows: number, columns: number) => Array.from({ length: rows }, () => `(${placeholders(columns)})`).join(", ");
+
 export function sameIdentity(a: RecordIdentity | null, b: RecordIdentity): boolean {
   return a !== null && a.tenant === b.tenant && a.region === b.region && a.typePrefix === b.typePrefix && a.recordType === b.recordType && a.recordId === b.recordId;
 }
@@ -112,13 +118,35 @@ export class MasterRecordStorage {
     );
   }
 
-  findDuplicate(location: string, changeId: string): { eventId: string; sequence: number } | null {
-    const row = this.#sql.exec<{ event_id: string; sequence: number }>("SELECT event_id, sequence FROM dedupe WHERE location = ? AND change_id = ?", location, changeId).toArray()[0];
-    return row ? { eventId: row.event_id, sequence: row.sequence } : null;
+  /** Which of `changeIds` this location already sent: one query per 99 ids (100 bound parameters at most). */
+  findDuplicates(location: string, changeIds: readonly string[]): Map<string, { eventId: string; sequence: number }> {
+    const found = new Map<string, { eventId: string; sequence: number }>();
+    const ids = [...new Set(changeIds)];
+    for (let i = 0; i < ids.length; i += 99) {
+      const chunk = ids.slice(i, i + 99);
+      const rows = this.#sql.exec<{ change_id: string; event_id: string; sequence: number }>(`SELECT change_id, event_id, sequence FROM dedupe WHERE location = ? AND change_id IN (${placeholders(chunk.length)})`, location, ...chunk);
+      for (const row of rows) found.set(row.change_id, { eventId: row.event_id, sequence: row.sequence });
+    }
+    return found;
   }
 
-  rememberChange(location: string, changeId: string, eventId: string, sequence: number, expiresAt: number): void {
-    this.#sql.exec("INSERT INTO dedupe (location, change_id, event_id, sequence, expires_at) VALUES (?, ?, ?, ?, ?)", location, changeId, eventId, sequence, expiresAt);
+  /**
+   * A batch's accepted changes: their dedupe rows and their audit rows (each with the record's
+   * state after it, without the snapshot, which the entry holds, and the FIFO cursors, which meta
+   * holds), several rows per statement. The rows written are the same; the statements are fewer.
+   */
+  appendAccepted(location: string, expiresAt: number, accepted: readonly AcceptedChange[]): void {
+    for (let i = 0; i < accepted.length; i += 20) {
+      const chunk = accepted.slice(i, i + 20); // 5 parameters a row
+      this.#sql.exec(`INSERT INTO dedupe (location, change_id, event_id, sequence, expires_at) VALUES ${rowsOf(chunk.length, 5)}`, ...chunk.flatMap((a) => [location, a.changeId, a.entry.event.id, a.entry.sequence, expiresAt]));
+    }
+    for (let i = 0; i < accepted.length; i += 25) {
+      const chunk = accepted.slice(i, i + 25); // 4 parameters a row
+      this.#sql.exec(`INSERT INTO audit_log (sequence, entry, hash, state) VALUES ${rowsOf(chunk.length, 4)}`, ...chunk.flatMap((a) => {
+        const { snapshot: _inEntry, fifo: _inMeta, ...committed } = a.state;
+        return [a.entry.sequence, a.text, a.entry.hash, JSON.stringify(committed)];
+      }));
+    }
   }
 
   /** Deletes expired dedupe rows; answers the earliest remaining expiry (for the next alarm). */
@@ -126,12 +154,6 @@ export class MasterRecordStorage {
     this.#sql.exec("DELETE FROM dedupe WHERE expires_at <= ?", now);
     const row = this.#sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM dedupe").toArray()[0];
     return row?.next ?? null;
-  }
-
-  /** The entry and the record's state after it (without the snapshot, which the entry holds, and FIFO cursors, which meta holds). */
-  appendAudit(entry: AuditEntry, text: string, state: RecordState): void {
-    const { snapshot: _inEntry, fifo: _inMeta, ...committed } = state;
-    this.#sql.exec("INSERT INTO audit_log (sequence, entry, hash, state) VALUES (?, ?, ?, ?)", entry.sequence, text, entry.hash, JSON.stringify(committed));
   }
 
   /** Entries after `afterSequence`, oldest first, with their stored text length for packing. */

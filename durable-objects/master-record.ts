@@ -8,13 +8,13 @@ import { DurableObject } from "cloudflare:workers";
 import { v7 as uuidv7 } from "uuid";
 import type { Change, ItemError } from "../shared/change/schema";
 import { sealEntry, verifyChain, type AuditEntry, type ChainVerdict, type GateResult } from "../shared/audit/entry";
-import { AUDIT_ENTRY_MAX_BYTES, type SizedEntry } from "../shared/audit/shipping";
+import { AUDIT_ENTRY_MAX_BYTES } from "../shared/audit/shipping";
 import { UnshippedEntries } from "../shared/audit/unshipped";
 import { applyChange } from "../shared/record/apply-change";
 import { adoptCarriedState, carryState, type CarriedState } from "../shared/record/state";
 import { planDestinations } from "../shared/routing/plan";
 import { routingTableAt } from "./routing-cache";
-import { MasterRecordStorage, sameIdentity, type DeliveryOutcome, type Meta, type RecordIdentity } from "./master-record-storage";
+import { MasterRecordStorage, sameIdentity, type AcceptedChange, type DeliveryOutcome, type Meta, type RecordIdentity } from "./master-record-storage";
 import { admit, settle, type FifoState } from "../shared/record/fifo";
 import type { SchemaStamp } from "../shared/gates/schema-gate";
 import { sendToRoute, shipPage } from "./outbox";
@@ -77,10 +77,11 @@ export class MasterRecord extends DurableObject<Env> {
 
     // The alarm prunes dedupe rows; armed once for the earliest expiry, not once per batch.
     this.#scheduleAlarm(now + windowMs);
-    const committed: SizedEntry[] = [];
+    const accepted: AcceptedChange[] = [];
     this.ctx.storage.transactionSync(() => {
+      const known = this.#store.findDuplicates(batch.location, batch.changes.map((c) => c.id));
       batch.changes.forEach((change, index) => {
-        const duplicate = this.#store.findDuplicate(batch.location, change.id);
+        const duplicate = known.get(change.id); // a repeat within this batch is found too: accepted ones join `known`
         if (duplicate) return void (results[index] = { id: change.id, status: "duplicate", ...duplicate });
         // Once rekeyed, the alias forwards new changes to the key that now answers for it.
         if (meta.state.rekeyedTo) return void forward.push({ index, change });
@@ -114,17 +115,17 @@ export class MasterRecord extends DurableObject<Env> {
           return void (results[index] = { id: change.id, status: "rejected", error: { field: "data", reason: `event too large (${text.length} bytes recorded; limit ${AUDIT_ENTRY_MAX_BYTES})` } });
         }
         meta = { ...meta, state: { ...applied.state, headHash: entry.hash } };
-        this.#store.rememberChange(batch.location, change.id, eventId, entry.sequence, now + windowMs);
-        this.#store.appendAudit(entry, text, meta.state);
-        committed.push({ entry, bytes: text.length });
+        known.set(change.id, { eventId, sequence: entry.sequence });
+        accepted.push({ changeId: change.id, entry, text, state: meta.state });
         results[index] = { id: change.id, status: "accepted", eventId, sequence: entry.sequence };
       });
+      this.#store.appendAccepted(batch.location, now + windowMs, accepted);
       // The state rides on the audit rows; meta is written here only when it must name the
       // record for the first time (the alarm cannot ship for an object that does not know it).
       if (!sameIdentity(this.#meta.identity, batch.identity)) this.#store.saveMeta(meta);
     });
     this.#meta = meta;
-    this.#unshipped.add(committed);
+    this.#unshipped.add(accepted.map((a) => ({ entry: a.entry, bytes: a.text.length })));
 
     await this.#ship().catch((err) => this.#retryLater("outbox shipping", err));
     if (meta.state.rekeyedTo && !meta.handoffDone) await this.#handOff().catch((err) => this.#retryLater("rekey hand-off", err));

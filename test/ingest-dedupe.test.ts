@@ -24,6 +24,20 @@ describe("dedupe by (location, change id)", () => {
     expect(trail.json.items).toHaveLength(1);
   });
 
+  it("dedupes a 250-change request to one record, more than one lookup or insert statement holds", async () => {
+    // The object looks ids up 99 at a time and writes 20 dedupe / 25 audit rows per statement.
+    const { tenant, keys } = await newTenant();
+    const changes = Array.from({ length: 249 }, (_, i) => change("cust-big", i === 0 ? "insert" : "update", { n: i }));
+    const body = [...changes.slice(0, 120), changes[7]!, ...changes.slice(120)];
+    const first = await push(keys["store-1"]!, body);
+    expect(first.results.filter((r) => r.status === "accepted").map((r) => r.sequence)).toEqual(Array.from({ length: 249 }, (_, i) => i + 1));
+    expect(first.results[120]).toEqual({ id: changes[7]!.id, status: "duplicate", eventId: first.results[7]!.eventId, sequence: 8 });
+    const again = await push(keys["store-1"]!, body);
+    expect(again.results.map((r) => [r.status, r.sequence, r.eventId])).toEqual(first.results.map((r) => ["duplicate", r.sequence, r.eventId]));
+    const verify = await admin("GET", `/tenants/${tenant}/records/customer/cust-big/audit/verify`);
+    expect(verify.json).toEqual({ valid: true, entries: 249 });
+  });
+
   it("keeps the same change id from two locations apart (the key is per location)", async () => {
     const { keys } = await newTenant("us", ["a", "b"]);
     const c = change("cust-f", "update", { n: 1 });
