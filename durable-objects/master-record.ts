@@ -191,10 +191,10 @@ export class MasterRecord extends DurableObject<Env> {
     const next = this.#store.nextFifoEntry(route, sequence, Math.max(this.#meta.deliveriesShipped, this.#fifoConsidered));
     const settled = settle(fifo, route, sequence, disposition, next?.sequence ?? null);
     if (settled.fifo === fifo) return;
-    // Send before persisting: a crash in between re-sends on the consumer's retried report
-    // (same webhook-id), never stalls the stream.
+    // Send before persisting (a crash in between re-sends on the consumer's retried report, same
+    // webhook-id); then write only this route's cursor: another report may move its own meanwhile.
     if (settled.release !== null && next) await sendToRoute(this.env, this.#recordRef()!, next, route);
-    const meta = { ...this.#meta, state: { ...this.#meta.state, fifo: settled.fifo } };
+    const meta = { ...this.#meta, state: { ...this.#meta.state, fifo: { ...this.#meta.state.fifo, [route]: settled.fifo[route]! } } };
     this.ctx.storage.transactionSync(() => this.#store.saveMeta(meta));
     this.#meta = meta;
   }
