@@ -8,12 +8,14 @@
  *   replays). First-attempt successes are in the route's attempt log.
  * - `all`: every event's outcomes, as a complete per-record trail.
  */
+import { parseChoice } from "../config/choice";
+
 export const RECORD_TRAIL_MODES = ["exceptions", "all"] as const;
 export type RecordTrailMode = (typeof RECORD_TRAIL_MODES)[number];
 
 export function parseRecordTrail(raw: string | undefined): { ok: true; mode: RecordTrailMode } | { ok: false; reason: string } {
-  if (raw === undefined || raw === "") return { ok: true, mode: "exceptions" };
-  return (RECORD_TRAIL_MODES as readonly string[]).includes(raw) ? { ok: true, mode: raw as RecordTrailMode } : { ok: false, reason: `RECORD_TRAIL must be one of ${RECORD_TRAIL_MODES.join(", ")}, not ${JSON.stringify(raw)}` };
+  const parsed = parseChoice("RECORD_TRAIL", RECORD_TRAIL_MODES, "exceptions", raw);
+  return parsed.ok ? { ok: true, mode: parsed.value } : parsed;
 }
 
 /** What a route's delivery in one message contributes to the decision. */

@@ -14,6 +14,7 @@
  * consumer asks. A message already on the old shard is delivered there; only new messages and
  * retries follow the new count. A shard's queue may be removed only once it is drained.
  */
+import { parseChoice } from "../config/choice";
 import type { Region } from "../record/region";
 
 /** More shards than this per region is a configuration mistake, not a need (each is a queue and a consumer). */
@@ -37,8 +38,8 @@ export type ShardKey = (typeof SHARD_KEYS)[number];
 
 /** DELIVERY_SHARD_KEY: unset or empty means "record" (the cheapest); anything else unknown is a configuration error. */
 export function parseShardKey(raw: string | undefined): { ok: true; key: ShardKey } | { ok: false; reason: string } {
-  if (raw === undefined || raw === "") return { ok: true, key: "record" };
-  return (SHARD_KEYS as readonly string[]).includes(raw) ? { ok: true, key: raw as ShardKey } : { ok: false, reason: `DELIVERY_SHARD_KEY must be one of ${SHARD_KEYS.join(", ")}, not ${JSON.stringify(raw)}` };
+  const parsed = parseChoice("DELIVERY_SHARD_KEY", SHARD_KEYS, "record", raw);
+  return parsed.ok ? { ok: true, key: parsed.value } : parsed;
 }
 
 /** What a delivery is addressed to: enough to pick its shard under either key. */

@@ -10,14 +10,10 @@ import type { DeliveryOutcome } from "../../durable-objects/master-record-storag
 import { masterRecordStub, residencyMode } from "../../durable-objects/record-address";
 import { mustReport, parseRecordTrail, type RecordTrailMode } from "../../shared/delivery/record-trail";
 
-/** RECORD_TRAIL is read once per env object; a bad value fails the batch (configuration error). */
-const trailModes = new WeakMap<object, RecordTrailMode>();
+/** RECORD_TRAIL; a bad value fails the batch (configuration error). */
 function recordTrail(env: Env): RecordTrailMode {
-  const known = trailModes.get(env);
-  if (known) return known;
   const parsed = parseRecordTrail(env.RECORD_TRAIL);
   if (!parsed.ok) throw new Error(parsed.reason);
-  trailModes.set(env, parsed.mode);
   return parsed.mode;
 }
 
