@@ -83,10 +83,11 @@ export class MasterRecordStorage {
    */
   loadMeta(): Meta {
     const meta = this.#loadMetaRow();
+    // Only a row newer than meta comes back (usually none): every object start pays this read.
     const newest = this.#sql
-      .exec<{ sequence: number; state: string | null; entry: string }>("SELECT sequence, state, entry FROM audit_log ORDER BY sequence DESC LIMIT 1")
+      .exec<{ state: string; entry: string }>("SELECT state, entry FROM audit_log WHERE sequence > ? AND state IS NOT NULL ORDER BY sequence DESC LIMIT 1", meta.state.sequence)
       .toArray()[0];
-    if (!newest || newest.state === null || newest.sequence <= meta.state.sequence) return meta;
+    if (!newest) return meta;
     const committed = JSON.parse(newest.state) as Omit<RecordState, "snapshot" | "fifo">;
     const { snapshot } = JSON.parse(newest.entry) as AuditEntry;
     const state: RecordState = { ...committed, snapshot, ...(meta.state.fifo ? { fifo: meta.state.fifo } : {}) };
