@@ -241,7 +241,13 @@ export function groupCpuSeconds(pgid, { threads = false } = {}) {
 }
 
 /** A server's CPU seconds so far: its whole process group (wrangler and workerd with every simulator). */
-export const serverCpuSeconds = (s) => Object.values(groupCpuSeconds(s.child.pid)).reduce((a, b) => a + b, 0);
+const serverCpuSeconds = (s) => Object.values(groupCpuSeconds(s.child.pid)).reduce((a, b) => a + b, 0);
+
+/** Starts counting a server's CPU; the answer gives the CPU ms per change since then (null for none). */
+export function serverCpuMeter(s) {
+  const before = serverCpuSeconds(s);
+  return (changes) => (changes ? round(((serverCpuSeconds(s) - before) * 1000) / changes, 2) : null);
+}
 
 /** A JSON call with a bearer token; throws on a non-2xx answer. */
 export async function call(ctx, base, method, path, token, body, timeoutMs = 60_000) {

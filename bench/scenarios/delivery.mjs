@@ -8,7 +8,7 @@
  * p50/p99 over all deliveries, the server's CPU ms per change (its process group, first POST to
  * last webhook), per route the same plus missing, redeliveries and order.
  */
-import { drainQueues, median, round, serverCpuSeconds, sleep } from "../lib.mjs";
+import { drainQueues, median, round, serverCpuMeter, sleep } from "../lib.mjs";
 import { changeBatches, pushChanges } from "../load.mjs";
 import { PIPELINES } from "../pipelines.mjs";
 import { summarizeDeliveries } from "../receivers.mjs";
@@ -22,13 +22,13 @@ export const fanoutRoutes = (n) => Array.from({ length: n }, (_, i) => ({ name: 
 async function oneRun(env, p, label, spec) {
   const { receivers, ctx } = env;
   const tally = receivers.begin(label, p.paths);
-  const cpuBefore = serverCpuSeconds(p.s);
+  const cpu = serverCpuMeter(p.s);
   const push = await pushChanges(ctx, { base: p.s.base, path: p.path, key: p.key, batches: changeBatches(label, spec.changes, BATCH, spec.recordOf), inFlight: IN_FLIGHT });
   const exited = new Promise((resolve) => (p.s.exited ? resolve() : p.s.child.once("exit", resolve)));
   await receivers.waitFor(push.counts.accepted, spec.timeoutMs, exited);
   const d = summarizeDeliveries(tally, push.accepted, push.startedAt);
   // The server's CPU (wrangler, workerd and its simulators) from the first POST to the last webhook.
-  const cpuMsPerChange = push.counts.accepted ? round(((serverCpuSeconds(p.s) - cpuBefore) * 1000) / push.counts.accepted, 2) : null;
+  const cpuMsPerChange = cpu(push.counts.accepted);
   return { label, ...push.counts, changesPerSecond: push.changesPerSecond, cpuMsPerChange, requestLatencyMs: push.requestLatencyMs, postSeconds: round((push.endedAt - push.startedAt) / 1000, 3), expectedDeliveries: push.counts.accepted * p.paths.length, ...d, failures: push.failures };
 }
 

@@ -5,7 +5,7 @@
  * request, ≈ 7,000 for a full run, well under the ~20,000 that can crash a local queue), runs
  * interleaved. Per run: accepted changes/s and request latency p50/p99.
  */
-import { median, round, serverCpuSeconds } from "../lib.mjs";
+import { median, serverCpuMeter } from "../lib.mjs";
 import { changeBatches, pushChanges } from "../load.mjs";
 import { PIPELINES } from "../pipelines.mjs";
 
@@ -33,10 +33,10 @@ export async function ingestScenario(env, { sizes, runs }) {
       for (const n of names) await push(n, `ingest-${n}-b${batch}-warm`, warmup); // first calls create the objects
       for (let i = 1; i <= runs; i++) {
         for (const n of names) {
-          const cpuBefore = serverCpuSeconds(started[n].s);
+          const cpu = serverCpuMeter(started[n].s);
           const r = await push(n, `ingest-${n}-b${batch}-r${i}`, requests);
           // CPU to the last answer: changecast's audit shipping tail (queue, R2) may run a little later.
-          const cpuMsPerChange = r.counts.accepted ? round(((serverCpuSeconds(started[n].s) - cpuBefore) * 1000) / r.counts.accepted, 2) : null;
+          const cpuMsPerChange = cpu(r.counts.accepted);
           out[n].runs.push({ run: i, requests, ...r.counts, seconds: (r.endedAt - r.startedAt) / 1000, changesPerSecond: r.changesPerSecond, cpuMsPerChange, requestLatencyMs: r.requestLatencyMs, failures: r.failures });
           console.log(`batch ${batch} ${n} run ${i}: ${r.changesPerSecond} changes/s, p50 ${r.requestLatencyMs.p50} ms, p99 ${r.requestLatencyMs.p99} ms, ${cpuMsPerChange} CPU ms/change`);
         }
