@@ -304,7 +304,7 @@ async function demo(opts) {
   console.log(`demo OK: ${arrived.size}/${expected.size} webhooks arrived in ${seconds} s, each verified with its route's secret.`);
   const auth = `-H 'authorization: Bearer ${token}'`;
   console.log(`attempt log:     curl -s ${base}/admin/v1/tenants/${tenant}/routes/${routes.get("/structured").id}/deliveries ${auth}`);
-  console.log(`delivery trail:  curl -s ${base}/admin/v1/tenants/${tenant}/records/customer/c-2/deliveries ${auth}`);
+  console.log(`delivery trail (failures, retries, FIFO routes; every outcome with RECORD_TRAIL=all):  curl -s ${base}/admin/v1/tenants/${tenant}/records/customer/c-2/deliveries ${auth}`);
   await stop(0);
 }
 
